@@ -1,0 +1,117 @@
+"""Auto-checks for the exercises: a short confirmation on success, a clear message on failure.
+
+An exercise cell leaves ``answer = None`` for the student; the check cell then prints that the
+exercise is still open instead of failing, so the notebook runs top to bottom either way::
+
+    reglab.checks.check_close("ex1: keras l2 of w", answer, expected)
+
+* ``answer is None``  -> prints ``[ ] ex1: ... not answered yet`` (and the hint), returns False
+* right answer        -> prints ``[x] ex1: ... correct``, returns True
+* wrong answer        -> raises ``ExerciseFailed`` (an ``AssertionError``) saying what was
+  expected, what was given, and the hint
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from reglab._validate import check_array, check_scale
+
+
+class ExerciseFailed(AssertionError):
+    """An exercise answer was checked and is wrong."""
+
+
+def _open(exercise: str, hint: str) -> bool:
+    print(f"[ ] {exercise}: not answered yet." + (f" Hint: {hint}" if hint else ""))
+    return False
+
+
+def _done(exercise: str) -> bool:
+    print(f"[x] {exercise}: correct.")
+    return True
+
+
+def _check_label(exercise: Any) -> str:
+    if not isinstance(exercise, str) or not exercise.strip():
+        raise TypeError(f"exercise must be a non-empty string label, got {exercise!r}")
+    return exercise
+
+
+def check_close(
+    exercise: str,
+    answer: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hint: str = "",
+) -> bool:
+    """Check that ``answer`` equals ``expected`` within ``|a - e| <= atol + rtol * |e|``.
+
+    Works for scalars and arrays (shapes must match).  ``None`` means not answered yet.
+    """
+    exercise = _check_label(exercise)
+    rtol = check_scale("rtol", rtol)
+    atol = check_scale("atol", atol)
+    if answer is None:
+        return _open(exercise, hint)
+    expected_arr = check_array("expected", expected, finite=False)
+    try:
+        answer_arr = check_array("answer", answer, finite=False)
+    except (TypeError, ValueError) as err:
+        raise ExerciseFailed(f"{exercise}: the answer must be a number or an array ({err})") from None
+    if answer_arr.shape != expected_arr.shape:
+        raise ExerciseFailed(
+            f"{exercise}: expected shape {expected_arr.shape}, got {answer_arr.shape}."
+            + (f" Hint: {hint}" if hint else "")
+        )
+    if not np.allclose(answer_arr, expected_arr, rtol=rtol, atol=atol):
+        shown = lambda a: f"{float(a):.6g}" if a.ndim == 0 else f"array with sum {a.sum():.6g}"  # noqa: E731
+        ratio = ""
+        if expected_arr.ndim == 0 and float(expected_arr) != 0:
+            ratio = f" (ratio answer/expected = {float(answer_arr) / float(expected_arr):.4g})"
+        raise ExerciseFailed(
+            f"{exercise}: expected {shown(expected_arr)}, got {shown(answer_arr)}{ratio}."
+            + (f" Hint: {hint}" if hint else "")
+        )
+    return _done(exercise)
+
+
+def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") -> bool:
+    """Check that ``answer == expected`` exactly (strings, ints, tuples, sets, lists)."""
+    exercise = _check_label(exercise)
+    if answer is None:
+        return _open(exercise, hint)
+    if answer != expected:
+        raise ExerciseFailed(
+            f"{exercise}: expected {expected!r}, got {answer!r}." + (f" Hint: {hint}" if hint else "")
+        )
+    return _done(exercise)
+
+
+def check_that(
+    exercise: str,
+    answer: Any,
+    predicate: Callable[[Any], bool],
+    *,
+    requirement: str,
+    hint: str = "",
+) -> bool:
+    """Check that ``predicate(answer)`` holds; ``requirement`` says in words what it demands."""
+    exercise = _check_label(exercise)
+    if not callable(predicate):
+        raise TypeError(f"predicate must be callable, got {type(predicate).__name__}")
+    if not isinstance(requirement, str) or not requirement:
+        raise TypeError("requirement must be a non-empty string describing the condition")
+    if answer is None:
+        return _open(exercise, hint)
+    if not predicate(answer):
+        raise ExerciseFailed(
+            f"{exercise}: {requirement} does not hold for your answer."
+            + (f" Hint: {hint}" if hint else "")
+        )
+    return _done(exercise)

@@ -1,0 +1,78 @@
+"""Execute notebooks top to bottom in a fresh kernel and store their outputs, as nbval sees them.
+
+    python tools/run_notebooks.py notebooks/05_keras.ipynb [more.ipynb ...]   (or: make notebooks)
+
+Runs each notebook with nbclient in the test environment (``tests/support/kernel_env.py``:
+quiet TensorFlow, determinism, the network guard), in the notebook's folder, with cells tagged
+``raises-exception`` allowed to fail.  The result is normalized with
+``nbstripout --keep-output --keep-count`` and written only if every cell ran: on failure the
+file on disk is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import kernel_env  # noqa: E402
+
+
+def execute(path: Path, timeout: int) -> float:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    seconds = time.perf_counter() - started
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    if counts != list(range(1, len(counts) + 1)):
+        raise RuntimeError(f"{path.name}: execution counts are not 1..n: {counts}")
+    handle, tmp = tempfile.mkstemp(suffix=".ipynb", dir=path.parent)
+    os.close(handle)
+    try:
+        nbformat.write(nb, tmp)
+        subprocess.run(
+            [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", tmp], check=True
+        )
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = parser.parse_args(argv)
+    kernel_env.prepare()
+    failed = 0
+    for path in args.notebooks:
+        if path.suffix != ".ipynb" or not path.is_file():
+            print(f"{path}: not a notebook file", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            seconds = execute(path.resolve(), args.timeout)
+        except Exception as err:  # report and go on with the next notebook
+            print(f"FAILED {path.name}: {type(err).__name__}: {str(err)[-2000:]}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path.name}: executed in {seconds:.1f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
