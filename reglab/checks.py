@@ -5,8 +5,8 @@ exercise is still open instead of failing, so the notebook runs top to bottom ei
 
     reglab.checks.check_close("ex1: keras l2 of w", answer, expected)
 
-* ``answer is None``  -> prints ``[ ] ex1: ... not answered yet`` (and the hint), returns False
-* right answer        -> prints ``[x] ex1: ... correct``, returns True
+* ``answer is None``  -> prints ``[ ] ex1: ... not answered yet`` (and the hint)
+* right answer        -> prints ``[x] ex1: ... correct``
 * wrong answer        -> raises ``ExerciseFailed`` (an ``AssertionError``) saying what was
   expected, what was given, and the hint
 """
@@ -25,14 +25,12 @@ class ExerciseFailed(AssertionError):
     """An exercise answer was checked and is wrong."""
 
 
-def _open(exercise: str, hint: str) -> bool:
+def _open(exercise: str, hint: str) -> None:
     print(f"[ ] {exercise}: not answered yet." + (f" Hint: {hint}" if hint else ""))
-    return False
 
 
-def _done(exercise: str) -> bool:
+def _done(exercise: str) -> None:
     print(f"[x] {exercise}: correct.")
-    return True
 
 
 def _check_label(exercise: Any) -> str:
@@ -49,7 +47,7 @@ def check_close(
     rtol: float = 1e-5,
     atol: float = 1e-8,
     hint: str = "",
-) -> bool:
+) -> None:
     """Check that ``answer`` equals ``expected`` within ``|a - e| <= atol + rtol * |e|``.
 
     Works for scalars and arrays (shapes must match).  ``None`` means not answered yet.
@@ -81,7 +79,7 @@ def check_close(
     return _done(exercise)
 
 
-def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") -> bool:
+def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") -> None:
     """Check that ``answer == expected`` exactly (strings, ints, tuples, sets, lists)."""
     exercise = _check_label(exercise)
     if answer is None:
@@ -100,7 +98,7 @@ def check_that(
     *,
     requirement: str,
     hint: str = "",
-) -> bool:
+) -> None:
     """Check that ``predicate(answer)`` holds; ``requirement`` says in words what it demands."""
     exercise = _check_label(exercise)
     if not callable(predicate):

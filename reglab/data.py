@@ -151,19 +151,19 @@ def _toy2d(test_size: int, seed: int) -> Split:
     return stratified_split(x, y, test_size, seed)
 
 
-def load_full_mnist(cache_path: str | Path | None = None) -> Split:
+def load_full_mnist() -> Split:
     """Full MNIST (60,000 train / 10,000 test) via ``keras.datasets.mnist.load_data``.
 
-    Downloads on first use into Keras' cache (or ``cache_path``); raises
-    ``DatasetUnavailableError`` with advice when there is no network.
+    Downloads on first use into Keras' cache (``$KERAS_HOME/datasets``, by default
+    ``~/.keras/datasets``); raises ``DatasetUnavailableError`` with advice when there is no
+    network.
     """
     from reglab.repro import _quiet_stderr_fd
 
     with _quiet_stderr_fd():
         import keras
-    path = "mnist.npz" if cache_path is None else str(Path(cache_path).resolve())
     try:
-        (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data(path=path)
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
     except Exception as err:  # keras wraps URL errors in plain Exceptions
         raise DatasetUnavailableError(
             "full MNIST could not be downloaded (no network?); use the offline "

@@ -32,7 +32,7 @@ def initial_weights(seed: int = 0, sizes: Sequence[int] = SIZES) -> list[np.ndar
     sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     rng = np.random.default_rng(seed)
     weights: list[np.ndarray] = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         limit = xavier_uniform_limit(fan_in, fan_out)
         weights.append(rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32))
         weights.append(np.zeros(fan_out, dtype=np.float32))

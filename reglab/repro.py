@@ -27,7 +27,6 @@ from reglab._validate import check_int
 from reglab.env import NOTEBOOK_ENV
 
 
-
 @contextlib.contextmanager
 def _quiet_stderr_fd() -> Iterator[None]:
     """Send file descriptor 2 to /dev/null for the duration (C++ lines ignore log levels)."""

@@ -101,10 +101,10 @@ def collection_table(
         scalars = [i for i, item in enumerate(items) if item.shape.rank == 0]
         fetched = session.run([items[i] for i in scalars])
         values = list(values)
-        for i, v in zip(scalars, fetched):
+        for i, v in zip(scalars, fetched, strict=True):
             values[i] = float(np.asarray(v))
     rows = CollectionTable()
-    for item, value in zip(items, values):
+    for item, value in zip(items, values, strict=True):
         shape = tuple(item.shape.as_list()) if item.shape.rank is not None else ()
         rows.append(CollectionRow(name=item.name, shape=shape, value=value))
     return rows

@@ -1,0 +1,138 @@
+"""Static checks over every committed notebook (no kernel is started here).
+
+nbval (strict) and the "Run All again" item in conftest.py execute the notebooks; these tests
+check what must hold of the committed files themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+
+MACHINE_PATH = re.compile(r"(/root/|/work/|/tmp/|/home/\w+|/Users/\w+|\\Users\\|site-packages|/usr/lib/)")
+TF_LOG = re.compile(
+    r"(cpu_feature_guard|oneDNN custom operations|absl::InitializeLog|cudart_stub|"
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d|^WARNING:tensorflow|^WARNING:absl)",
+    re.M,
+)
+FORBIDDEN_SOURCE = {
+    "shell escape": re.compile(r"^\s*!", re.M),
+    "pip or conda magic": re.compile(r"^\s*%+\s*(pip|conda|mamba)\b", re.M),
+    "shell cell magic": re.compile(r"^\s*%%\s*(bash|sh|script|system|writefile)\b", re.M),
+    "system magic": re.compile(r"^\s*%(system|sx)\b", re.M),
+    "os.system": re.compile(r"\bos\.system\s*\("),
+    "shell=True": re.compile(r"shell\s*=\s*True"),
+    "HTTP client": re.compile(r"\b(urllib\.request|requests\.|http\.client|urlopen)\b"),
+    "full MNIST download": re.compile(r"mnist\.load_data|load_full_mnist|load_dataset\(\s*['\"]mnist['\"]"),
+    "file download": re.compile(r"\bget_file\s*\("),
+}
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _output_text(output: dict) -> str:
+    if "text" in output:
+        text = output["text"]
+        return "".join(text) if isinstance(text, list) else text
+    if output.get("output_type") == "error":
+        return output.get("ename", "") + ": " + output.get("evalue", "") + "\n" + "\n".join(
+            output.get("traceback", [])
+        )
+    data = {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")}
+    return json.dumps(data)
+
+
+def _raises(cell: dict) -> bool:
+    return "raises-exception" in cell.get("metadata", {}).get("tags", [])
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 1 and NOTEBOOKS[0].name == "00_start_here.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_executed_top_to_bottom_in_one_kernel(path):
+    counts = [c["execution_count"] for c in _code_cells(_load(path)) if _source(c).strip()]
+    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_outputs_hold_no_machine_paths_and_no_tensorflow_logs(path):
+    for index, cell in enumerate(_code_cells(_load(path))):
+        for output in cell.get("outputs", []):
+            text = _output_text(output)
+            found = MACHINE_PATH.search(text)
+            assert not found, f"code cell {index} shows a machine path: {found.group(0)!r}"
+            found = TF_LOG.search(text)
+            assert not found, f"code cell {index} holds a TensorFlow log line: {found.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_errors_only_where_a_cell_is_marked_to_raise(path):
+    for index, cell in enumerate(_code_cells(_load(path))):
+        errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+        if _raises(cell):
+            assert errors, f"code cell {index} is tagged raises-exception but shows no error"
+        else:
+            assert not errors, f"code cell {index} shows an error but is not tagged raises-exception"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_shell_pip_or_network_calls(path):
+    for index, cell in enumerate(_code_cells(_load(path))):
+        source = _source(cell)
+        for what, pattern in FORBIDDEN_SOURCE.items():
+            assert not pattern.search(source), f"code cell {index} uses {what}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_code_cell_sets_up_reglab(path):
+    first = _source(_code_cells(_load(path))[0])
+    assert "import reglab" in first and "reglab.setup()" in first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_normalized_with_nbstripout(path):
+    result = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", "--verify", str(path)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, (
+        "not normalized: run `python3 tasks.py notebooks " + f"notebooks/{path.name}`"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_links_to_notebooks_resolve(path):
+    nb = _load(path)
+    text = "".join(_source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for target in re.findall(r"\]\(([^)#\s]+\.ipynb)", text):
+        assert (path.parent / target).is_file(), f"broken link to {target}"
+
+
+def test_every_notebook_is_on_the_maps():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = "".join(_source(c) for c in _load(NOTEBOOKS[0])["cells"] if c["cell_type"] == "markdown")
+    for path in NOTEBOOKS[1:]:
+        assert path.name in readme, f"{path.name} is missing from the README's map"
+        assert path.name in start, f"{path.name} is missing from 00_start_here's map"

@@ -1,0 +1,176 @@
+"""reglab.repro, tf1, easynet, train, checks, plots: behaviour and bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from reglab import checks, easynet, plots, repro, tf1, train
+
+
+def test_import_reglab_does_not_import_tensorflow():
+    code = "import sys, reglab, reglab.data, reglab.penalties; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_seed_everything_repeats_random_draws():
+    import tensorflow as tf
+
+    repro.seed_everything(5)
+    first = (np.random.rand(), float(tf.random.uniform(())))
+    repro.seed_everything(5)
+    second = (np.random.rand(), float(tf.random.uniform(())))
+    assert first == second
+
+
+def test_fresh_graph_isolates_collections():
+    import tensorflow as tf
+    import tf_slim
+
+    key = tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES
+    for _ in range(2):  # re-running the same "cell" does not grow the collection
+        with tf1.fresh_graph() as graph:
+            tf.compat.v1.get_variable(
+                "w", initializer=np.ones((2, 3), np.float32), regularizer=tf_slim.l2_regularizer(0.5)
+            )
+            with tf.compat.v1.Session(graph=graph) as sess:
+                sess.run(tf.compat.v1.global_variables_initializer())
+                table = tf1.collection_table(key, session=sess)
+        assert len(table) == 1
+        assert table[0].shape == () and table.total() == pytest.approx(1.5)
+        assert "l2_regularizer" in str(table)
+    assert tf1.collection_table(key, graph=tf.Graph()) == []
+    assert str(tf1.collection_table(key, graph=tf.Graph())) == "(empty collection)"
+
+
+def test_collection_table_without_session_has_no_values():
+    import tensorflow as tf
+
+    with tf1.fresh_graph() as graph:
+        v = tf.compat.v1.get_variable("v", shape=[3])
+        tf.compat.v1.add_to_collection("mine", v)
+    table = tf1.collection_table("mine", graph=graph)
+    assert table[0].shape == (3,) and table[0].value is None
+    with pytest.raises(ValueError, match="total\\(\\) needs values"):
+        table.total()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"key": ""}, TypeError, "key must be a non-empty collection name"),
+        ({"key": 3}, TypeError, "key must be a non-empty collection name"),
+        ({"key": "losses", "graph": "g"}, TypeError, "graph must be a tf.Graph"),
+        ({"key": "losses", "scope": 1}, TypeError, "scope must be a string"),
+    ],
+)
+def test_collection_table_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tf1.collection_table(**kwargs)
+
+
+def test_initial_weights_are_xavier_uniform_and_repeatable():
+    weights = easynet.initial_weights(0)
+    assert [w.shape for w in weights] == [(784, 200), (200,), (200, 200), (200,), (200, 10), (10,)]
+    assert all(w.dtype == np.float32 for w in weights)
+    assert np.abs(weights[0]).max() <= np.sqrt(6 / 984)
+    assert not weights[1].any()
+    np.testing.assert_array_equal(weights[0], easynet.initial_weights(0)[0])
+    assert not np.array_equal(weights[0], easynet.initial_weights(1)[0])
+    assert [k.shape for k in easynet.kernels(weights)] == [(784, 200), (200, 200), (200, 10)]
+
+
+def test_minibatches_cover_each_index_once_per_epoch():
+    batches = list(train.minibatches(10, 4, epoch=0, seed=0))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+    assert len(list(train.minibatches(10, 4, drop_remainder=True))) == 2
+    assert not np.array_equal(train.epoch_order(10, 0), train.epoch_order(10, 1))
+    np.testing.assert_array_equal(train.epoch_order(10, 1), train.epoch_order(10, 1))
+
+
+@pytest.mark.parametrize(
+    ("func", "kwargs", "error", "match"),
+    [
+        (repro.seed_everything, {"seed": -3}, ValueError, "seed must be >= 0"),
+        (repro.seed_everything, {"seed": "0"}, TypeError, "seed must be an integer"),
+        (repro.setup, {"seed": 0.5}, TypeError, "seed must be an integer"),
+        (easynet.initial_weights, {"seed": -1}, ValueError, "seed must be >= 0"),
+        (easynet.initial_weights, {"sizes": (784,)}, ValueError, "sizes must list at least 2"),
+        (easynet.initial_weights, {"sizes": "784"}, TypeError, "sizes must be a sequence"),
+        (easynet.initial_weights, {"sizes": (784, 0)}, ValueError, "sizes\\[1\\] must be >= 1"),
+        (train.epoch_order, {"n": 0, "epoch": 0}, ValueError, "n must be >= 1"),
+        (train.epoch_order, {"n": 5, "epoch": -1}, ValueError, "epoch must be >= 0"),
+        (lambda **kw: list(train.minibatches(**kw)), {"n": 5, "batch_size": 0},
+         ValueError, "batch_size must be >= 1"),
+    ],
+)
+def test_bad_arguments(func, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        func(**kwargs)
+
+
+def test_fresh_graph_bad_seed():
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        with tf1.fresh_graph(seed=-1):
+            pass
+
+
+def test_checks_open_correct_and_wrong(capsys):
+    checks.check_close("ex", None, 1.0, hint="think")
+    assert "[ ] ex: not answered yet. Hint: think" in capsys.readouterr().out
+    checks.check_close("ex", 1.0 + 1e-9, 1.0)
+    assert "[x] ex: correct." in capsys.readouterr().out
+    with pytest.raises(checks.ExerciseFailed, match="ratio answer/expected = 2"):
+        checks.check_close("ex", 2.0, 1.0)
+    with pytest.raises(checks.ExerciseFailed, match="expected shape"):
+        checks.check_close("ex", np.ones(3), np.ones(2))
+    with pytest.raises(checks.ExerciseFailed, match="must be a number or an array"):
+        checks.check_close("ex", "one", 1.0)
+    checks.check_equal("eq", {"a"}, {"a"})
+    with pytest.raises(checks.ExerciseFailed, match="expected 'b', got 'a'"):
+        checks.check_equal("eq", "a", "b")
+    checks.check_that("that", 3, lambda a: a > 2, requirement="answer > 2")
+    with pytest.raises(checks.ExerciseFailed, match="answer > 2 does not hold"):
+        checks.check_that("that", 1, lambda a: a > 2, requirement="answer > 2")
+    assert issubclass(checks.ExerciseFailed, AssertionError)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: checks.check_close("", 1.0, 1.0), TypeError, "exercise must be a non-empty string"),
+        (lambda: checks.check_close("ex", 1.0, 1.0, rtol=-1), ValueError, "rtol must be >= 0"),
+        (lambda: checks.check_that("ex", 1, 3, requirement="r"), TypeError, "predicate must be callable"),
+        (lambda: checks.check_that("ex", 1, bool, requirement=""), TypeError, "requirement must be"),
+    ],
+)
+def test_checks_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = plots.plot_loss_and_penalty({"a": [3, 2, 1]}, penalty_curves={"a": [0.1, 0.2, 0.3]})
+    assert len(fig.axes) == 2
+    fig = plots.plot_weight_histograms({"a": np.arange(10.0), "b": np.ones(4)})
+    assert len(fig.axes) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: plots.plot_loss_and_penalty({}), TypeError, "curves must be a non-empty mapping"),
+        (lambda: plots.plot_loss_and_penalty({"a": "abc"}), TypeError, "curves\\['a'\\] must be"),
+        (lambda: plots.plot_loss_and_penalty({"a": [[1, 2]]}), ValueError, "must have 1 dimension"),
+        (lambda: plots.plot_weight_histograms([1, 2]), TypeError, "weights must be a non-empty mapping"),
+    ],
+)
+def test_plots_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
