@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,17 +39,18 @@ def execute(path: Path, timeout: int) -> float:
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     if counts != list(range(1, len(counts) + 1)):
         raise RuntimeError(f"{path.name}: execution counts are not 1..n: {counts}")
-    handle, tmp = tempfile.mkstemp(suffix=".ipynb", dir=path.parent)
-    os.close(handle)
+    # Write next to the notebook (same file system, so os.replace is atomic), in a hidden
+    # folder that neither pytest nor the notebook glob looks into.
+    scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=path.parent))
+    tmp = scratch / path.name
     try:
         nbformat.write(nb, tmp)
         subprocess.run(
-            [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", tmp], check=True
+            [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(tmp)], check=True
         )
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(scratch, ignore_errors=True)
     return seconds
 
 
