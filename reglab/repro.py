@@ -6,6 +6,8 @@
   deprecation log, so that stored outputs hold only what the lesson prints;
 * prints Python warnings as ``Category: message`` and, in IPython, errors as
   ``Type: message``, without the file paths of the libraries;
+* fixes TensorFlow's thread pools to ``THREADS`` threads, so results do not depend on the number
+  of cores (``fix_threads``);
 * seeds Python, NumPy, TensorFlow and Keras and turns on op determinism (``seed_everything``).
 
 Import order matters for one switch: ``TF_USE_LEGACY_KERAS`` must be set before TensorFlow is
@@ -99,11 +101,34 @@ def seed_everything(seed: int = 0) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def setup(seed: int = 0) -> None:
-    """Quiet the logs and seed everything: the first call of every notebook.
+#: Threads per TensorFlow pool.  Fixed, so that a float sum is split the same way, and so gives
+#: the same last digits, on a 1-core laptop, this 2-core machine or a 64-core server.
+THREADS = 2
 
-    Equivalent to ``quiet_logs(); seed_everything(seed)``.
+
+def fix_threads(threads: int = THREADS) -> bool:
+    """Give TensorFlow's intra- and inter-op pools ``threads`` threads each.
+
+    Must run before TensorFlow executes its first op; returns False (and changes nothing) if
+    the runtime is already initialized, for example when ``setup()`` is called a second time.
+    """
+    threads = check_int("threads", threads, minimum=1)
+    with _quiet_stderr_fd():
+        import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # runtime already initialized: keep what it has
+        return False
+    return True
+
+
+def setup(seed: int = 0) -> None:
+    """Quiet the logs, fix the thread pools and seed everything: the first call of every notebook.
+
+    Equivalent to ``quiet_logs(); fix_threads(); seed_everything(seed)``.
     """
     seed = check_int("seed", seed, minimum=0)
     quiet_logs()
+    fix_threads()
     seed_everything(seed)

@@ -97,6 +97,8 @@ def test_minibatches_cover_each_index_once_per_epoch():
         (repro.seed_everything, {"seed": -3}, ValueError, "seed must be >= 0"),
         (repro.seed_everything, {"seed": "0"}, TypeError, "seed must be an integer"),
         (repro.setup, {"seed": 0.5}, TypeError, "seed must be an integer"),
+        (repro.fix_threads, {"threads": 0}, ValueError, "threads must be >= 1"),
+        (repro.fix_threads, {"threads": "2"}, TypeError, "threads must be an integer"),
         (easynet.initial_weights, {"seed": -1}, ValueError, "seed must be >= 0"),
         (easynet.initial_weights, {"sizes": (784,)}, ValueError, "sizes must list at least 2"),
         (easynet.initial_weights, {"sizes": "784"}, TypeError, "sizes must be a sequence"),
