@@ -1,0 +1,275 @@
+"""The command line: ``python -m reglab sweep ...`` and ``python -m reglab penalties``.
+
+    python -m reglab sweep --approach tf_slim --lambdas 0 1e-4 1e-2 1 --epochs 10
+    python -m reglab sweep --approach keras_loop --penalty l1 --lambdas 1e-4 1e-3 --json
+    python -m reglab penalties [--c 1e-3] [--numpy-only] [--json]
+
+``sweep`` trains EasyNet once per lambda with ``reglab.approaches.train`` (the thread's lambda
+convention: ``lam * sum(k**2) / 2`` per kernel for L2, ``lam * sum(|k|)`` for L1) and prints,
+per lambda, the test accuracy, the final data loss and penalty and the counts of predicted
+classes; ``--json`` prints the same as one JSON object.  A progress bar goes to stderr only when
+stderr is a terminal.  ``penalties`` prints the cross-API penalty table of
+``reglab.penalties.CONVENTIONS`` for EasyNet's first start kernel, with the values the real APIs
+compute beside the NumPy formulas.
+
+Bad arguments exit with status 2 and a one-line message naming the argument; a run that cannot
+be done (a dataset that needs the network, a failed ``tf_layers`` process) exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, TextIO
+
+from reglab import approaches
+from reglab.data import DATASETS, DatasetUnavailableError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line: ``prog: error: argument --x: ...``.
+
+    It also reads ``-1e-4`` as a (negative) number rather than an option, so that a negative
+    lambda in scientific notation gets the range message, not "expected at least one argument".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _lambda(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _lambda(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``reglab`` argument parser with its two commands."""
+    parser = _Parser(prog="reglab", description="reglab: regularization in TensorFlow, "
+                     "TF1 to Keras 3 (command line of the workbook)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sweep = commands.add_parser(
+        "sweep", help="train EasyNet for several lambdas and compare",
+        description="Train EasyNet (784-200-200-10, tanh, Adam) once per lambda. Lambda follows "
+        "the thread's convention: L2 penalty = lam * sum(k**2) / 2 per kernel "
+        "(keras.regularizers.l2(lam / 2)); L1 penalty = lam * sum(|k|).")
+    sweep.add_argument("--approach", default="tf_slim", choices=list(approaches.APPROACHES),
+                       help="which API trains the network (default: tf_slim, answer 3's)")
+    sweep.add_argument("--lambdas", nargs="+", type=_lambda, default=[0.0, 1e-4, 1e-2, 1.0],
+                       metavar="LAM", help="regularization strengths (default: 0 1e-4 1e-2 1)")
+    sweep.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default: 10)")
+    sweep.add_argument("--dataset", default="mnist_subset", choices=list(DATASETS),
+                       help="data set (default: mnist_subset; 'mnist' downloads on first use)")
+    sweep.add_argument("--penalty", default="l2", choices=list(approaches.PENALTIES),
+                       help="l2 (default) or l1")
+    sweep.add_argument("--batch-size", type=_positive_int, default=50, help="default: 50")
+    sweep.add_argument("--learning-rate", type=_positive_float, default=1e-3,
+                       help="Adam's learning rate (default: 1e-3)")
+    sweep.add_argument("--seed", type=_nonneg_int, default=0,
+                       help="start weights and batch order (default: 0)")
+    sweep.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    table = commands.add_parser(
+        "penalties", help="print the cross-API penalty table",
+        description="The penalty each API gives EasyNet's first start kernel "
+        "(reglab.easynet.initial_weights(0)[0], 784 x 200) for one constant c.")
+    table.add_argument("--c", type=_lambda, default=1e-3, help="the constant (default: 1e-3)")
+    table.add_argument("--numpy-only", action="store_true",
+                       help="only the NumPy formulas (no TensorFlow import)")
+    table.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+# --------------------------------------------------------------------------- progress bar
+
+
+class ProgressBar:
+    """A one-line text progress bar for ``stream``, drawn only if the stream is a terminal."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, width: int = 20) -> None:
+        self.label, self.total, self.width = label, total, width
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self._draw(0, "")
+
+    def update(self, done: int, data_loss: float, penalty: float) -> None:
+        """Redraw the bar after ``done`` of ``total`` epochs, with the epoch's losses."""
+        self._draw(done, f"  data loss {data_loss:.4f}  penalty {penalty:.4f}")
+
+    def _draw(self, done: int, text: str) -> None:
+        if not self.enabled:
+            return
+        filled = round(self.width * done / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}{text}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def _sweep(args: argparse.Namespace, out: TextIO) -> int:
+    import reglab
+
+    reglab.setup(args.seed)
+    rows = []
+    for lam in args.lambdas:
+        bar = ProgressBar(f"lambda {lam:<8g}", args.epochs)
+        try:
+            result = approaches.train(
+                args.approach, lam, args.epochs, dataset=args.dataset, batch_size=args.batch_size,
+                learning_rate=args.learning_rate, seed=args.seed, penalty=args.penalty,
+                on_epoch=bar.update)
+        finally:
+            bar.close()
+        rows.append({
+            "lam": lam,
+            "test_accuracy": result.test_accuracy,
+            "final_data_loss": result.final_data_loss,
+            "final_penalty": result.final_penalty,
+            "step0_total_loss": result.step0_total_loss,
+            "predicted_class_counts": result.predicted_class_counts,
+        })
+    settings = {k: getattr(args, k) for k in
+                ("approach", "penalty", "dataset", "epochs", "batch_size", "learning_rate", "seed")}
+    if args.json:
+        json.dump({**settings, "results": rows}, out, indent=2)
+        out.write("\n")
+        return 0
+    formula = "lam * sum(k**2) / 2" if args.penalty == "l2" else "lam * sum(|k|)"
+    out.write(f"EasyNet on {args.dataset}, approach {args.approach}, penalty {formula} per kernel, "
+              f"{args.epochs} epoch(s), batch {args.batch_size}, Adam({args.learning_rate:g})\n\n")
+    n_classes = len(rows[0]["predicted_class_counts"])
+    out.write(f"{'lambda':>8}  {'test acc':>8}  {'data loss':>9}  {'penalty':>9}  "
+              f"predicted classes 0..{n_classes - 1}\n")
+    for row in rows:
+        counts = " ".join(f"{c:>4}" for c in row["predicted_class_counts"])
+        out.write(f"{row['lam']:>8g}  {row['test_accuracy']:>8.4f}  {row['final_data_loss']:>9.4f}"
+                  f"  {row['final_penalty']:>9.4f}  {counts}\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- penalties
+
+
+def _api_values(w: Any, c: float) -> dict[str, float]:
+    """The penalty of ``w`` with constant ``c`` as the real APIs compute it (float32)."""
+    from reglab.repro import quiet_logs
+
+    quiet_logs()
+    import keras
+    import tensorflow as tf
+    import tf_slim
+
+    k = tf.constant(w, dtype=tf.float32)
+    calls = {
+        "tf.nn.l2_loss": lambda: c * tf.nn.l2_loss(k),
+        "tf_slim.l2_regularizer": lambda: tf_slim.l2_regularizer(c)(k) if c else 0.0,
+        "tf_slim.l1_regularizer": lambda: tf_slim.l1_regularizer(c)(k) if c else 0.0,
+        "keras.regularizers.l2": lambda: keras.regularizers.l2(c)(k),
+        "keras.regularizers.l1": lambda: keras.regularizers.l1(c)(k),
+        "keras.regularizers.L1L2": lambda: keras.regularizers.L1L2(l1=c, l2=c)(k),
+    }
+    return {name: float(call()) for name, call in calls.items()}
+
+
+def _penalties(args: argparse.Namespace, out: TextIO) -> int:
+    from reglab.easynet import initial_weights
+    from reglab.penalties import CONVENTIONS
+
+    w = initial_weights(0)[0]
+    api = {} if args.numpy_only else _api_values(w, args.c)
+    rows = []
+    for name, (formula, fn) in CONVENTIONS.items():
+        value = fn(w, args.c)
+        rows.append({
+            "api": name,
+            "formula": formula,
+            "numpy": value,
+            "tensorflow": api.get(name),
+        })
+    if args.json:
+        json.dump({"c": args.c, "weight": "initial_weights(0)[0]", "shape": list(w.shape),
+                   "rows": rows}, out, indent=2)
+        out.write("\n")
+        return 0
+    out.write(f"Penalty of w = initial_weights(0)[0] (shape {w.shape[0]} x {w.shape[1]}) "
+              f"with c = {args.c:g}\n\n")
+    width = max(len(r["api"]) for r in rows)
+    out.write(f"{'API':<{width}}  {'NumPy':>10}  {'TensorFlow':>10}  formula\n")
+    for r in rows:
+        tf_value = "-" if r["tensorflow"] is None else f"{r['tensorflow']:.6g}"
+        out.write(f"{r['api']:<{width}}  {r['numpy']:>10.6g}  {tf_value:>10}  {r['formula']}\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sweep":
+        supported = approaches.SUPPORTED_PENALTIES[args.approach]
+        if args.penalty not in supported:
+            parser.error(f"argument --penalty: approach {args.approach!r} supports only "
+                         f"{', '.join(supported)}, got {args.penalty!r}")
+    try:
+        if args.command == "sweep":
+            return _sweep(args, sys.stdout)
+        return _penalties(args, sys.stdout)
+    except (DatasetUnavailableError, RuntimeError) as err:
+        print(f"reglab {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into a reader that stopped early (| head)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 1
