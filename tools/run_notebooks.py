@@ -26,6 +26,27 @@ sys.path.insert(0, str(ROOT))
 from tests.support import kernel_env  # noqa: E402
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output, as nbval compares them.
+
+    How a kernel splits a cell's printing into messages depends on timing; merging makes the
+    stored file the same on every run.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def execute(path: Path, timeout: int) -> float:
     import nbformat
     from nbclient import NotebookClient
@@ -36,6 +57,9 @@ def execute(path: Path, timeout: int) -> float:
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
     seconds = time.perf_counter() - started
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     if counts != list(range(1, len(counts) + 1)):
         raise RuntimeError(f"{path.name}: execution counts are not 1..n: {counts}")
