@@ -14,8 +14,8 @@ __all__ = ["setup"]
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "approaches", "checks", "cli", "data", "easynet", "env", "explorer", "penalties", "plots",
-    "repro", "tf1", "train", "widgets",
+    "approaches", "checks", "cli", "data", "easynet", "env", "explorer", "explorer_view", "mlp",
+    "penalties", "plots", "repro", "tf1", "train", "widgets",
 }
 
 

@@ -6,10 +6,10 @@
 Controls: the dataset (2-D moons or 8x8 digits), the penalty (none / L1 / L2, Keras convention:
 ``lam * sum|w|`` and ``lam * sum(w**2)``) and lambda on a log slider from 1e-5 to 1 (four steps
 per decade; "none" is lambda = 0).  Each change trains the small NumPy network of
-``reglab.explorer`` (or recalls it from the cache) and redraws one PNG: decision boundary or
-first-layer weights, data loss on train and test, the penalty, the weight histogram.  After each
-redraw the slider's two neighbours are trained in a background thread, so the next step of the
-slider is instant.
+``reglab.mlp`` through ``reglab.explorer`` (or recalls it from the cache) and redraws one PNG:
+decision boundary or first-layer weights, data loss on train and test, the penalty, the weight
+histogram.  After each redraw the slider's two neighbours are trained in a background thread, so
+the next step of the slider is instant.
 
 All the logic lives in ``Explorer``; this module only builds widgets and wires them, and is
 tested without a browser (set a control's ``value``, read ``image.value``).
@@ -22,7 +22,8 @@ import time
 from typing import Any
 
 from reglab._validate import check_choice, check_scale
-from reglab.explorer import DATASETS, PENALTIES, Explorer
+from reglab.explorer import DATASETS, Explorer
+from reglab.mlp import PENALTIES
 
 #: The slider's range (powers of ten) and resolution.
 LAM_MIN_EXP, LAM_MAX_EXP, LAM_STEP_EXP = -5, 0, 0.25

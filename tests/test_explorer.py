@@ -1,4 +1,4 @@
-"""The explorer's logic (reglab.explorer) and its widgets (reglab.widgets), without a browser.
+"""The explorer without a browser: its network (reglab.mlp), logic (reglab.explorer), widgets.
 
 Correctness only: the gradients, the penalty convention, what regularization does to the
 weights, the cache, the drawing, bad input.  Speed is measured by benchmarks/bench_speed.py,
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from reglab import explorer as rx
-from reglab import penalties
-from reglab.explorer import Explorer, TrainResult
+from reglab import mlp, penalties
+from reglab.explorer import Explorer
+from reglab.mlp import TrainResult
 
 STEPS = 60  # short runs: enough to see the effects, fast enough for a unit test
 
@@ -30,8 +31,20 @@ def toy_l2(ex: Explorer) -> dict[float, TrainResult]:
 def _small_problem(seed: int = 1) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     params = [w.astype(np.float64) + 0.1 * rng.standard_normal(w.shape)
-              for w in rx.initial_params((2, 5, 4, 3), seed=0)]
+              for w in mlp.initial_params((2, 5, 4, 3), seed=0)]
     return params, rng.standard_normal((7, 2)), rng.integers(0, 3, 7)
+
+
+def test_module_split_keeps_the_explorer_names() -> None:
+    """The network lives in reglab.mlp; reglab.explorer re-exports what it uses, unchanged."""
+    import reglab
+    from reglab import explorer_view
+
+    for name in ("TrainResult", "train_mlp", "initial_params", "penalty_value", "PENALTIES",
+                 "NEAR_ZERO"):
+        assert getattr(rx, name) is getattr(mlp, name)
+    assert rx._FigureView is explorer_view._FigureView
+    assert reglab.mlp is mlp and reglab.explorer_view is explorer_view
 
 
 # ---- the maths ---------------------------------------------------------------------------------
@@ -40,7 +53,7 @@ def _small_problem(seed: int = 1) -> tuple[list[np.ndarray], np.ndarray, np.ndar
 def test_gradients_match_finite_differences(penalty: str) -> None:
     params, x, y = _small_problem()
     lam = 0.1
-    _, _, grads = rx.loss_and_gradients(params, x, y, penalty=penalty, lam=lam)
+    _, _, grads = mlp.loss_and_gradients(params, x, y, penalty=penalty, lam=lam)
     eps = 1e-6
     for i, w in enumerate(params):
         numeric = np.zeros_like(w)
@@ -49,7 +62,7 @@ def test_gradients_match_finite_differences(penalty: str) -> None:
             for sign in (1, -1):
                 shifted = [a.copy() for a in params]
                 shifted[i][idx] += sign * eps
-                loss, pen, _ = rx.loss_and_gradients(shifted, x, y, penalty=penalty, lam=lam)
+                loss, pen, _ = mlp.loss_and_gradients(shifted, x, y, penalty=penalty, lam=lam)
                 total.append(loss + pen)
             numeric[idx] = (total[0] - total[1]) / (2 * eps)
         np.testing.assert_allclose(grads[i], numeric, atol=1e-7, err_msg=f"params[{i}]")
@@ -60,13 +73,13 @@ def test_penalty_follows_the_keras_convention() -> None:
     lam = 0.01
     l2 = sum(penalties.keras_l2(k, lam) for k in kernels)
     l1 = sum(penalties.keras_l1(k, lam) for k in kernels)
-    assert rx.penalty_value(kernels, "l2", lam) == pytest.approx(l2)
-    assert rx.penalty_value(kernels, "l2", lam) == pytest.approx(lam * (1 + 4 + 0.25 + 9 + 1))
-    assert rx.penalty_value(kernels, "l1", lam) == pytest.approx(l1)
-    assert rx.penalty_value(kernels, "none", lam) == 0.0
+    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(l2)
+    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(lam * (1 + 4 + 0.25 + 9 + 1))
+    assert mlp.penalty_value(kernels, "l1", lam) == pytest.approx(l1)
+    assert mlp.penalty_value(kernels, "none", lam) == 0.0
     # twice the slim convention for the same constant: no factor 1/2
     slim = sum(penalties.slim_l2(k, lam) for k in kernels)
-    assert rx.penalty_value(kernels, "l2", lam) == pytest.approx(2 * slim)
+    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(2 * slim)
 
 
 def test_the_penalty_covers_kernels_only(toy_l2: dict[float, TrainResult]) -> None:
@@ -80,12 +93,12 @@ def test_the_penalty_covers_kernels_only(toy_l2: dict[float, TrainResult]) -> No
 def test_step_zero_is_the_same_network_for_every_setting(
     ex: Explorer, toy_l2: dict[float, TrainResult]
 ) -> None:
-    kernels0 = rx.initial_params(rx.SIZES["toy2d"], seed=0)[0::2]
+    kernels0 = mlp.initial_params(rx.SIZES["toy2d"], seed=0)[0::2]
     for lam, result in toy_l2.items():
         assert result.train_loss[0] == pytest.approx(toy_l2[0.0].train_loss[0])
         penalty = "l2" if lam else "none"
         assert result.penalty_curve[0] == pytest.approx(
-            rx.penalty_value(kernels0, penalty, lam), rel=1e-6
+            mlp.penalty_value(kernels0, penalty, lam), rel=1e-6
         )
 
 
@@ -131,10 +144,10 @@ def test_train_mlp_on_its_own() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((40, 3))
     y = (x[:, 0] > 0).astype(np.int64)
-    result = rx.train_mlp(x, y, x, y, sizes=(3, 8, 2), penalty="l2", lam=1e-3, steps=50)
+    result = mlp.train_mlp(x, y, x, y, sizes=(3, 8, 2), penalty="l2", lam=1e-3, steps=50)
     assert result.train_accuracy > 0.9
-    assert rx.data_loss(result.params, x, y) == pytest.approx(result.train_loss[-1], rel=1e-4)
-    assert rx.predict_proba(result.params, x).sum(axis=1) == pytest.approx(np.ones(40))
+    assert mlp.data_loss(result.params, x, y) == pytest.approx(result.train_loss[-1], rel=1e-4)
+    assert mlp.predict_proba(result.params, x).sum(axis=1) == pytest.approx(np.ones(40))
 
 
 # ---- the explorer: cache, prefetch, drawing ---------------------------------------------------
@@ -230,29 +243,29 @@ def test_update_rejects_bad_settings_and_keeps_the_old_ones(
 def test_other_functions_reject_bad_input(ex: Explorer) -> None:
     params, x, y = _small_problem()
     with pytest.raises(ValueError, match="penalty"):
-        rx.penalty_value([np.ones((2, 2))], "l4", 0.1)
+        mlp.penalty_value([np.ones((2, 2))], "l4", 0.1)
     with pytest.raises(TypeError, match="kernels"):
-        rx.penalty_value(np.ones((2, 2)), "l2", 0.1)
+        mlp.penalty_value(np.ones((2, 2)), "l2", 0.1)
     with pytest.raises(ValueError, match="lam"):
-        rx.loss_and_gradients(params, x, y, penalty="l2", lam=-1)
+        mlp.loss_and_gradients(params, x, y, penalty="l2", lam=-1)
     with pytest.raises(ValueError, match="x must have 2 columns"):
-        rx.logits(params, np.ones((3, 4)))
+        mlp.logits(params, np.ones((3, 4)))
     with pytest.raises(ValueError, match="params"):
-        rx.logits(params[:3], x)
+        mlp.logits(params[:3], x)
     with pytest.raises(TypeError, match="params"):
-        rx.logits("weights", x)
+        mlp.logits("weights", x)
     with pytest.raises(ValueError, match="y must hold labels in 0..2"):
-        rx.data_loss(params, x, np.full(7, 5))
+        mlp.data_loss(params, x, np.full(7, 5))
     with pytest.raises(ValueError, match="y must have 7 labels"):
-        rx.data_loss(params, x, np.zeros(3, dtype=int))
+        mlp.data_loss(params, x, np.zeros(3, dtype=int))
     with pytest.raises(TypeError, match="y must be a 1-D array of integer labels"):
-        rx.data_loss(params, x, np.zeros(7))
+        mlp.data_loss(params, x, np.zeros(7))
     with pytest.raises(ValueError, match="x_train and x_test"):
-        rx.train_mlp(x, y, x, y, sizes=(3, 4, 3), steps=2)
+        mlp.train_mlp(x, y, x, y, sizes=(3, 4, 3), steps=2)
     with pytest.raises(TypeError, match="sizes"):
-        rx.train_mlp(x, y, x, y, sizes="2-4-3", steps=2)
+        mlp.train_mlp(x, y, x, y, sizes="2-4-3", steps=2)
     with pytest.raises(ValueError, match="steps"):
-        rx.train_mlp(x, y, x, y, sizes=(2, 4, 3), steps=0)
+        mlp.train_mlp(x, y, x, y, sizes=(2, 4, 3), steps=0)
     with pytest.raises(TypeError, match="result"):
         ex.render("the result")
     with pytest.raises(ValueError, match="dpi"):
