@@ -26,12 +26,18 @@ def test_ci_runs_the_readme_test_command():
     assert "python3 tasks.py test" in ci
 
 
-def test_setup_installs_nothing_when_the_stamp_matches(tasks, tmp_path, monkeypatch):
+@pytest.fixture()
+def fake_venv(tasks, tmp_path, monkeypatch):
+    """Point tasks.py at an empty .venv in a temporary folder."""
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()
     monkeypatch.setattr(tasks, "PY", venv / "bin" / "python")
     monkeypatch.setattr(tasks, "STAMP", venv / ".reglab-installed")
+    return venv
+
+
+def test_setup_installs_nothing_when_the_stamp_matches(tasks, fake_venv, monkeypatch):
     tasks.STAMP.write_text(tasks._inputs_hash() + "\n")
 
     def refuse(*args, **kwargs):
@@ -41,12 +47,7 @@ def test_setup_installs_nothing_when_the_stamp_matches(tasks, tmp_path, monkeypa
     tasks.setup()  # must return without running anything
 
 
-def test_setup_reinstalls_when_the_pins_change(tasks, tmp_path, monkeypatch):
-    venv = tmp_path / ".venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").touch()
-    monkeypatch.setattr(tasks, "PY", venv / "bin" / "python")
-    monkeypatch.setattr(tasks, "STAMP", venv / ".reglab-installed")
+def test_setup_reinstalls_when_the_pins_change(tasks, fake_venv, monkeypatch):
     tasks.STAMP.write_text("an old hash\n")
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append(args))
