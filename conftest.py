@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from queue import Empty
@@ -40,6 +41,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+FULL_TRACEBACKS = "get_ipython().InteractiveTB.set_mode('Context')"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _traceback_tail(reply: dict, lines: int = 12) -> str:
+    """The last lines of a kernel's traceback, without colour codes: which line failed."""
+    text = ANSI.sub("", "\n".join(reply.get("traceback", [])))
+    return "\n".join(text.splitlines()[-lines:])
+
+
 class RerunAll(pytest.Item):
     """Execute every code cell of a notebook again in the kernel nbval already ran it in."""
 
@@ -52,6 +63,11 @@ class RerunAll(pytest.Item):
             tags = cell.metadata.get("tags", [])
             if "nbval-skip" in tags or "# NBVAL_SKIP" in cell.source:
                 continue
+            # Full tracebacks for this run (setup() asks for minimal ones), so that a failure
+            # below names the line that failed, not just "AssertionError".
+            mode_id = kernel.kc.execute(FULL_TRACEBACKS, silent=True, store_history=False)
+            self._reply(kernel, mode_id)
+            kernel.await_idle(mode_id, RERUN_TIMEOUT)
             msg_id = kernel.execute_cell_input(cell.source, allow_stdin=False)
             reply = self._reply(kernel, msg_id)
             kernel.await_idle(msg_id, RERUN_TIMEOUT)
@@ -59,7 +75,8 @@ class RerunAll(pytest.Item):
             if reply["status"] == "error" and not raises:
                 raise AssertionError(
                     f"code cell {index} fails when the notebook is run a second time in the "
-                    f"same kernel: {reply.get('ename')}: {reply.get('evalue')}"
+                    f"same kernel: {reply.get('ename')}: {reply.get('evalue')}\n"
+                    + _traceback_tail(reply)
                 )
             if reply["status"] == "ok" and raises:
                 raise AssertionError(

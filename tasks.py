@@ -1,7 +1,14 @@
-"""reglab's two commands, with nothing but Python 3.11 installed (Linux, macOS, Windows).
+"""reglab's two commands, with nothing but Python 3.11, 3.12 or 3.13 installed (Linux, macOS,
+Windows). The Python that runs this file builds ``.venv`` (``python3.13 tasks.py test`` uses 3.13).
 
     python3 tasks.py lab     set up .venv if needed, then open JupyterLab on the workbook
     python3 tasks.py test    set up .venv if needed, then run every test
+
+for a class:
+
+    python3 tasks.py check [PATH ...]         run notebooks, say which exercises are right
+    python3 tasks.py student-edition DIR      the workbook without solutions, for students
+    python3 tasks.py new NN_topic             a new notebook from the template, on the maps
 
 and, for maintainers:
 
@@ -9,8 +16,8 @@ and, for maintainers:
     python3 tasks.py bench                  the speed benchmark (prints ratios)
     python3 tasks.py lint                   ruff
 
-Set-up is idempotent: ``.venv`` is (re)built only when requirements.txt or pyproject.toml
-change, tracked by a hash stamp in ``.venv``; a second run installs nothing.
+Set-up is idempotent: ``.venv`` is (re)built only when requirements.txt, pyproject.toml or the
+Python version change, tracked by a hash stamp in ``.venv``; a second run installs nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".reglab-installed"
+#: The Python versions the pins install on and the suite is run with.
+PYTHONS = ((3, 11), (3, 12), (3, 13))
+#: Present in a student edition (``tasks.py student-edition``).
+EDITION_MARKER = ROOT / "STUDENT_EDITION"
 # The environment the notebooks are generated and tested in, read without importing reglab.
 NOTEBOOK_ENV: dict[str, str] = runpy.run_path(str(ROOT / "reglab" / "env.py"))["NOTEBOOK_ENV"]
 
@@ -36,23 +47,45 @@ def _inputs_hash() -> str:
     digest = hashlib.sha256()
     for name in ("requirements.txt", "pyproject.toml"):
         digest.update((ROOT / name).read_bytes())
+    digest.update("python {}.{}".format(*sys.version_info[:2]).encode())
     return digest.hexdigest()
 
 
-def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+def _run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
-    subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=True)
+    subprocess.run([str(a) for a in args], cwd=cwd, env=env, check=True)
+
+
+def _venv_python() -> str:
+    """``major.minor`` of the Python that built ``.venv``, from its ``pyvenv.cfg``."""
+    config = VENV / "pyvenv.cfg"
+    if config.exists():
+        for line in config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version", "version_info"):
+                return ".".join(value.strip().split(".")[:2])
+    return "unknown"
 
 
 def setup() -> None:
-    """Create .venv and install the pinned requirements, unless already done for these pins."""
+    """Create .venv and install the pinned requirements, unless already done for these pins.
+
+    The stamp also holds the Python version: running this file with another Python rebuilds
+    ``.venv`` with it.
+    """
     wanted = _inputs_hash()
     if STAMP.exists() and STAMP.read_text().strip() == wanted and PY.exists():
         return
-    if sys.version_info[:2] != (3, 11):
-        sys.exit(f"reglab needs Python 3.11 to set up .venv; this is {sys.version.split()[0]}")
+    if sys.version_info[:2] not in PYTHONS:
+        supported = ", ".join("{}.{}".format(*v) for v in PYTHONS)
+        sys.exit(f"reglab needs Python {supported} to set up .venv; this is "
+                 f"{sys.version.split()[0]}. Run this file with one of those, e.g. python3.12 tasks.py")
     started = time.perf_counter()
-    if not PY.exists():
+    if PY.exists() and _venv_python() != "{}.{}".format(*sys.version_info[:2]):
+        print(f"rebuilding .venv with Python {sys.version.split()[0]} (it had {_venv_python()})",
+              flush=True)
+        _run(sys.executable, "-m", "venv", "--clear", VENV)
+    elif not PY.exists():
         _run(sys.executable, "-m", "venv", VENV)
     pip = (PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
     _run(*pip, "-r", "requirements.txt")
@@ -74,6 +107,9 @@ def lab(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    if EDITION_MARKER.exists():
+        sys.exit("this is a student edition: its notebooks are yours to edit, so the strict output "
+                 "tests do not apply. Use `python3 tasks.py check` to see which exercises are right.")
     setup()
     started = time.perf_counter()
     _run(PY, "-m", "ruff", "check", ".", env=_env())
@@ -94,12 +130,32 @@ def bench(args: list[str]) -> None:
     _run(PY, "benchmarks/bench_speed.py", *args, env=_env())
 
 
+def check(args: list[str]) -> None:
+    setup()  # paths are the user's: run from the folder the command was typed in
+    _run(PY, "-m", "reglab.classroom", "check", *args, env=_env(), cwd=Path.cwd())
+
+
+def student_edition(args: list[str]) -> None:
+    setup()
+    _run(PY, "-m", "reglab.classroom", "student-edition", *args, env=_env(), cwd=Path.cwd())
+
+
+def new(args: list[str]) -> None:
+    setup()
+    _run(PY, "-m", "reglab.classroom", "new", *args, env=_env())
+    name = args[0].removesuffix(".ipynb")
+    notebooks([f"notebooks/{name}.ipynb"])
+
+
 def lint(args: list[str]) -> None:
     setup()
     _run(PY, "-m", "ruff", "check", ".", *args)
 
 
-COMMANDS = {"lab": lab, "test": test, "notebooks": notebooks, "bench": bench, "lint": lint}
+COMMANDS = {
+    "lab": lab, "test": test, "check": check, "student-edition": student_edition, "new": new,
+    "notebooks": notebooks, "bench": bench, "lint": lint,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -9,10 +9,17 @@ exercise is still open instead of failing, so the notebook runs top to bottom ei
 * right answer        -> prints ``[x] ex1: ... correct``
 * wrong answer        -> raises ``ExerciseFailed`` (an ``AssertionError``) saying what was
   expected, what was given, and the hint
+
+When the environment variable ``REGLAB_CHECK_LOG`` names a file, every check also appends one
+JSON line ``{"exercise": ..., "status": "correct" | "open" | "wrong", "message": ...}`` to it:
+that is how ``python3 tasks.py check`` (``reglab.grading``) learns the result of each exercise
+without reading printed text.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,17 +27,37 @@ import numpy as np
 
 from reglab._validate import check_array, check_scale
 
+#: The environment variable naming the file that checks append their results to.
+LOG_VARIABLE = "REGLAB_CHECK_LOG"
+
 
 class ExerciseFailed(AssertionError):
     """An exercise answer was checked and is wrong."""
 
 
+def _record(exercise: str, status: str, message: str = "") -> None:
+    """Append the result to the file named by ``REGLAB_CHECK_LOG``, if that is set."""
+    path = os.environ.get(LOG_VARIABLE)
+    if path:
+        line = json.dumps({"exercise": exercise, "status": status, "message": message})
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
 def _open(exercise: str, hint: str) -> None:
+    _record(exercise, "open")
     print(f"[ ] {exercise}: not answered yet." + (f" Hint: {hint}" if hint else ""))
 
 
 def _done(exercise: str) -> None:
+    _record(exercise, "correct")
     print(f"[x] {exercise}: correct.")
+
+
+def _wrong(exercise: str, message: str) -> ExerciseFailed:
+    """Record a wrong answer and return the exception to raise."""
+    _record(exercise, "wrong", message)
+    return ExerciseFailed(message)
 
 
 def _check_label(exercise: Any) -> str:
@@ -61,9 +88,10 @@ def check_close(
     try:
         answer_arr = check_array("answer", answer, finite=False)
     except (TypeError, ValueError) as err:
-        raise ExerciseFailed(f"{exercise}: the answer must be a number or an array ({err})") from None
+        raise _wrong(exercise, f"{exercise}: the answer must be a number or an array ({err})") from None
     if answer_arr.shape != expected_arr.shape:
-        raise ExerciseFailed(
+        raise _wrong(
+            exercise,
             f"{exercise}: expected shape {expected_arr.shape}, got {answer_arr.shape}."
             + (f" Hint: {hint}" if hint else "")
         )
@@ -72,7 +100,8 @@ def check_close(
         ratio = ""
         if expected_arr.ndim == 0 and float(expected_arr) != 0:
             ratio = f" (ratio answer/expected = {float(answer_arr) / float(expected_arr):.4g})"
-        raise ExerciseFailed(
+        raise _wrong(
+            exercise,
             f"{exercise}: expected {shown(expected_arr)}, got {shown(answer_arr)}{ratio}."
             + (f" Hint: {hint}" if hint else "")
         )
@@ -85,7 +114,8 @@ def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") ->
     if answer is None:
         return _open(exercise, hint)
     if answer != expected:
-        raise ExerciseFailed(
+        raise _wrong(
+            exercise,
             f"{exercise}: expected {expected!r}, got {answer!r}." + (f" Hint: {hint}" if hint else "")
         )
     return _done(exercise)
@@ -107,8 +137,17 @@ def check_that(
         raise TypeError("requirement must be a non-empty string describing the condition")
     if answer is None:
         return _open(exercise, hint)
-    if not predicate(answer):
-        raise ExerciseFailed(
+    try:
+        holds = bool(predicate(answer))
+    except Exception as err:  # the answer is of a kind the condition cannot even test
+        raise _wrong(
+            exercise,
+            f"{exercise}: {requirement} cannot be tested on your answer "
+            f"({type(err).__name__}: {err})." + (f" Hint: {hint}" if hint else ""),
+        ) from None
+    if not holds:
+        raise _wrong(
+            exercise,
             f"{exercise}: {requirement} does not hold for your answer."
             + (f" Hint: {hint}" if hint else "")
         )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from reglab import workbook
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
@@ -136,3 +138,28 @@ def test_every_notebook_is_on_the_maps():
     for path in NOTEBOOKS[1:]:
         assert path.name in readme, f"{path.name} is missing from the README's map"
         assert path.name in start, f"{path.name} is missing from 00_start_here's map"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercise_structure(path):
+    """The layout that `tasks.py check` and `student-edition` rely on (CONTRIBUTING.md)."""
+    nb = _load(path)
+    cells = nb["cells"]
+    exercises = workbook.find_exercises(nb)
+    assert exercises, "no exercises: every notebook has at least one, with its check"
+    headings = [_source(c).strip().splitlines()[0] for c in cells
+                if c["cell_type"] == "markdown" and _source(c).strip()]
+    assert any(h.startswith("## Exercises") for h in headings), "no '## Exercises' heading"
+    assert headings.count(workbook.SOLUTIONS_HEADING) == 1, "needs exactly one '## Solutions' cell"
+    assert headings[-1].startswith(workbook.NEXT_HEADING), "the last cell must be '## Next' with a link"
+    solutions = workbook.solutions_range(nb)
+    for ex in exercises:
+        assert ex.exercise_cell < ex.check_cell < solutions.start
+        assert workbook.OPEN_ANSWER.fullmatch(_source(cells[ex.exercise_cell]).strip()), (
+            f"the exercise cell of {ex.label!r} must be just `answer = None  # ...`")
+        assert ex.solution_cell is not None, f"{ex.label!r} has no solution cell"
+        labels = workbook.check_labels(_source(cells[ex.solution_cell]))
+        assert labels == [ex.label], (
+            f"the solution cell of {ex.label!r} must check that exercise only, found {labels}")
+        assert ex.label.startswith("Exercise"), f"label {ex.label!r} must start with 'Exercise'"
+    assert len({ex.label for ex in exercises}) == len(exercises), "two exercises share a label"

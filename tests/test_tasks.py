@@ -1,8 +1,11 @@
 """tasks.py (the README's two commands) and .ci/run."""
 
 import importlib.util
+import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,8 @@ def fake_venv(tasks, tmp_path, monkeypatch):
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()
+    (venv / "pyvenv.cfg").write_text("version = {}.{}.{}\n".format(*sys.version_info[:3]))
+    monkeypatch.setattr(tasks, "VENV", venv)
     monkeypatch.setattr(tasks, "PY", venv / "bin" / "python")
     monkeypatch.setattr(tasks, "STAMP", venv / ".reglab-installed")
     return venv
@@ -65,3 +70,66 @@ def test_notebook_env_is_shared_with_reglab(tasks):
     from reglab.env import NOTEBOOK_ENV
 
     assert tasks.NOTEBOOK_ENV == NOTEBOOK_ENV
+
+
+def _recorded_setup(tasks, monkeypatch) -> list[list[str]]:
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append([str(a) for a in args]))
+    tasks.setup()
+    return calls
+
+
+def test_the_stamp_names_the_python_version(tasks, fake_venv, monkeypatch):
+    tasks.STAMP.write_text(tasks._inputs_hash() + "\n")
+    monkeypatch.setattr(tasks.sys, "version_info", (3, 13, 0, "final", 0))
+    assert tasks._inputs_hash() != tasks.STAMP.read_text().strip()
+
+
+def test_another_python_rebuilds_the_venv(tasks, fake_venv, monkeypatch):
+    (fake_venv / "pyvenv.cfg").write_text("home = /x\nversion = 3.10.4\n")
+    tasks.STAMP.write_text("old\n")
+    calls = _recorded_setup(tasks, monkeypatch)
+    assert calls[0][1:4] == ["-m", "venv", "--clear"]
+
+
+@pytest.mark.parametrize("version", [(3, 10, 9), (3, 14, 0)])
+def test_an_unsupported_python_is_refused_with_the_supported_ones(tasks, fake_venv, monkeypatch, version):
+    tasks.STAMP.write_text("old\n")
+    monkeypatch.setattr(tasks.sys, "version_info", (*version, "final", 0))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("ran a command"))
+    with pytest.raises(SystemExit, match="needs Python 3.11, 3.12, 3.13"):
+        tasks.setup()
+
+
+def test_the_plain_pip_route_of_the_readme_is_what_setup_runs(tasks, fake_venv, monkeypatch):
+    """JupyterHub and Binder install with plain pip: the same two commands as tasks.py."""
+    readme = (ROOT / "README.md").read_text()
+    route = re.findall(r"^pip install (.+)$", readme, re.M)
+    assert route == ["-r requirements.txt", "--no-deps -e ."]
+    tasks.STAMP.write_text("old\n")
+    pip_calls = [c[c.index("install") + 1:] for c in _recorded_setup(tasks, monkeypatch) if "pip" in c]
+    assert [[a for a in c if not a.startswith("--quiet") and a != "--disable-pip-version-check"]
+            for c in pip_calls] == [r.split() for r in route]
+    assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
+
+
+def test_requirements_are_exact_pins():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line.strip()), line
+
+
+def test_binder_files(tasks):
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"\(https://mybinder\.org/v2/gh/[\w-]+/reglab/HEAD\?urlpath=lab/tree/"
+                     r"notebooks/00_start_here\.ipynb\)", readme)
+    runtime = (ROOT / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.1[1-3]", runtime)
+    assert tuple(int(v) for v in runtime.split("-")[1].split(".")) in tasks.PYTHONS
+    for name in ("postBuild", "start"):
+        assert os.access(ROOT / name, os.X_OK), f"{name} must be executable for repo2docker"
+    shown = subprocess.run(["bash", str(ROOT / "start"), sys.executable, "-c",
+                            "import os, json; print(json.dumps(dict(os.environ)))"],
+                           capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    env = json.loads(shown.stdout)
+    assert {k: env.get(k) for k in tasks.NOTEBOOK_ENV} == tasks.NOTEBOOK_ENV

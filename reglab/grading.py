@@ -1,0 +1,210 @@
+"""``python3 tasks.py check``: run a student's notebook and say which exercises are right.
+
+The notebook runs top to bottom in a fresh kernel, without comparing any output, from the
+folder it lives in (so a copy anywhere on disk works, executed or not). The Solutions section,
+if the notebook still has one, is not run: the exercises are graded on the student's own cells.
+Each check of ``reglab.checks`` appends its result to a log file (``REGLAB_CHECK_LOG``); the
+result of an exercise is the last one its check cell logged:
+
+* ``correct`` / ``open`` (``answer`` is still ``None``) / ``wrong`` (with the check's message);
+* ``failed``: the check never gave a result, because its exercise cell, the check cell or a
+  cell before it raised an error; the line names that cell and the error.
+
+A lesson cell that raises (not tagged ``raises-exception``) is reported as well. The summary
+line counts ``N correct, N open, N wrong, N failed``; anything wrong or failed makes the run fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reglab._validate import check_int
+from reglab.checks import LOG_VARIABLE
+from reglab.workbook import find_exercises, read_notebook, solutions_range, source
+
+#: The statuses of an exercise, in the order of the summary line.
+STATUSES: tuple[str, ...] = ("correct", "open", "wrong", "failed")
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """What ``check`` found for one exercise."""
+
+    label: str
+    status: str  #: one of ``STATUSES``
+    message: str = ""
+
+
+@dataclass
+class NotebookReport:
+    """The graded exercises of one notebook, and the lesson cells that raised an error."""
+
+    path: Path
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """How many exercises have ``status``."""
+        return sum(result.status == status for result in self.exercises)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong or failed (open exercises are fine)."""
+        return not self.cell_errors and not (self.count("wrong") or self.count("failed"))
+
+    def lines(self) -> list[str]:
+        """One line per exercise, then one per lesson cell that raised."""
+        out = []
+        for result in self.exercises:
+            text = f"  {result.status:<8} {result.label}"
+            out.append(text + (f"\n{'':11}{result.message}" if result.message else ""))
+        out += [f"  error    {message}" for message in self.cell_errors]
+        return out
+
+
+def summary(reports: list[NotebookReport]) -> str:
+    """``N correct, N open, N wrong, N failed`` over all reports."""
+    counts = {status: sum(r.count(status) for r in reports) for status in STATUSES}
+    line = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+    errors = sum(len(r.cell_errors) for r in reports)
+    if errors:
+        line += f"; {errors} lesson cell{'s' if errors != 1 else ''} raised an error"
+    return line
+
+
+def _cell_name(cells: list[Any], index: int) -> str:
+    number = sum(1 for c in cells[: index + 1] if c.get("cell_type") == "code")
+    first = next((line.strip() for line in source(cells[index]).splitlines() if line.strip()), "")
+    if len(first) > 50:
+        first = first[:47] + "..."
+    return f"code cell {number} ({first!r})"
+
+
+def _error_of(cell: Any) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+    return None
+
+
+def _expects_error(cell: Any) -> bool:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return "raises-exception" in tags or "NBVAL_RAISES_EXCEPTION" in source(cell)
+
+
+@contextlib.contextmanager
+def _check_log() -> Iterator[Path]:
+    """A fresh log file, named in ``REGLAB_CHECK_LOG`` for the kernel to inherit."""
+    folder = Path(tempfile.mkdtemp(prefix="reglab-check-"))
+    log = folder / "checks.jsonl"
+    log.touch()
+    previous = os.environ.get(LOG_VARIABLE)
+    os.environ[LOG_VARIABLE] = str(log)
+    try:
+        yield log
+    finally:
+        if previous is None:
+            os.environ.pop(LOG_VARIABLE, None)
+        else:
+            os.environ[LOG_VARIABLE] = previous
+        log.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def _read_records(log: Path, offset: int) -> tuple[list[dict], int]:
+    with open(log, encoding="utf-8") as handle:
+        handle.seek(offset)
+        text = handle.read()
+        end = handle.tell()
+    records = []
+    for line in text.splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            records.append(json.loads(line))
+    return records, end
+
+
+def grade_notebook(path: str | Path, *, timeout: int = 600) -> NotebookReport:
+    """Run the notebook at ``path`` (Solutions section excluded) and grade its exercises.
+
+    ``timeout`` is the limit in seconds for one cell. Raises ``ValueError`` for a path that is
+    missing, a directory or not a notebook.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    read_notebook(path)  # clear errors for a missing path, a directory, not a notebook
+    timeout = check_int("timeout", timeout, minimum=1)
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    skipped = solutions_range(nb)
+    exercises = find_exercises(nb)
+    records: dict[int, list[dict]] = {}
+    errors: dict[int, str] = {}
+    died = None
+    with _check_log() as log:
+        client = NotebookClient(
+            nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
+            kernel_name="python3", extra_arguments=["--log-level=ERROR"],
+            resources={"metadata": {"path": str(path.resolve().parent)}},
+        )
+        offset = 0
+        with client.setup_kernel():
+            for index, cell in enumerate(cells):
+                if cell.cell_type != "code" or index in skipped or not source(cell).strip():
+                    continue
+                try:
+                    client.execute_cell(cell, index)
+                except DeadKernelError:
+                    died = index
+                    break
+                records[index], offset = _read_records(log, offset)
+                error = _error_of(cell)
+                if error is not None and not _expects_error(cell):
+                    errors[index] = error
+    return _report(path, cells, exercises, records, errors, died)
+
+
+def _report(path: Path, cells: list[Any], exercises: list[Any], records: dict[int, list[dict]],
+            errors: dict[int, str], died: int | None) -> NotebookReport:
+    report = NotebookReport(path)
+    exercise_cells = {i for ex in exercises for i in (ex.exercise_cell, ex.check_cell)}
+    previous_check = -1
+    for ex in exercises:
+        own = [r for r in records.get(ex.check_cell, []) if r.get("exercise") == ex.label]
+        culprit = None
+        if ex.exercise_cell in errors:
+            culprit = ex.exercise_cell
+        elif not own:
+            window = [i for i in errors if previous_check < i <= ex.check_cell]
+            earlier = [i for i in errors if i <= ex.check_cell]
+            culprit = (window or earlier or [None])[0]
+        if culprit is not None:
+            message = f"{_cell_name(cells, culprit)} raised {errors[culprit]}"
+            report.exercises.append(ExerciseResult(ex.label, "failed", message))
+        elif died is not None and died <= ex.check_cell:
+            message = f"the kernel died in {_cell_name(cells, died)}"
+            report.exercises.append(ExerciseResult(ex.label, "failed", message))
+        elif not own:
+            report.exercises.append(ExerciseResult(
+                ex.label, "failed", "its check did not run (was the check cell changed?)"))
+        else:
+            last = own[-1]
+            status = last.get("status") if last.get("status") in STATUSES else "failed"
+            message = last.get("message", "").removeprefix(f"{ex.label}: ")
+            report.exercises.append(ExerciseResult(ex.label, status, message))
+        previous_check = ex.check_cell
+    for index, error in errors.items():
+        if index not in exercise_cells:
+            report.cell_errors.append(f"{_cell_name(cells, index)} raised {error}")
+    if died is not None and died not in exercise_cells:
+        report.cell_errors.append(f"the kernel died in {_cell_name(cells, died)}")
+    return report

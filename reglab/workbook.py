@@ -1,0 +1,165 @@
+"""The structure of a workbook notebook: its exercises, its Solutions section, its last cell.
+
+Every notebook follows the template of CONTRIBUTING.md. The parts that the class tools
+(``reglab.grading``, ``reglab.edition``, ``reglab.scaffold``) rely on are::
+
+    ## Exercises                              markdown heading
+    <prompt>                                  markdown
+    answer = None  # ...                      the exercise cell (the student's code goes here)
+    checks.check_close("Exercise 1: ...", answer, expected, ...)     the check cell
+    ...                                       (one prompt, exercise cell, check cell per exercise)
+    ## Solutions                              markdown heading
+    answer = ...; checks.check_close("Exercise 1: ...", answer, ...)  one cell per exercise
+    ## Next                                   markdown: the link to the next notebook, last cell
+
+An exercise is found by its check cell: a code cell that does not assign ``answer`` and calls
+``checks.check_*`` or ``reglab.checks.check_*`` with a string literal as first argument, the
+exercise's label. Its exercise cell is the nearest code cell above that assigns ``answer``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The markdown headings that delimit the Solutions section.
+SOLUTIONS_HEADING = "## Solutions"
+NEXT_HEADING = "## Next"
+#: What an exercise cell holds in the pristine workbook and in a student edition.
+OPEN_ANSWER = re.compile(r"^answer\s*=\s*None\b.*$", re.M)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its label and the indices (in ``nb["cells"]``) of its cells."""
+
+    label: str
+    exercise_cell: int  #: the cell that sets ``answer`` (the student's cell)
+    check_cell: int  #: the cell that calls the check
+    solution_cell: int | None  #: the cell of the Solutions section with the same label
+
+
+def read_notebook(path: Any, *, name: str = "path") -> dict:
+    """Read a ``.ipynb`` file as a dict; ``ValueError`` naming ``name`` if it is not one."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"{name} must be a path to a .ipynb file, got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{name} {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{name} {str(path)!r} is a directory, not a .ipynb file")
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{name} {str(path)!r} is not a notebook (expected a .ipynb file)")
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{name} {str(path)!r} is not a readable notebook: {err}") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"{name} {str(path)!r} is not a notebook: it has no list of cells")
+    return nb
+
+
+def source(cell: dict) -> str:
+    """A cell's source as one string (nbformat stores a string or a list of lines)."""
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _heading_index(cells: list[dict], heading: str) -> int | None:
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "markdown" and source(cell).lstrip().startswith(heading):
+            first_line = source(cell).lstrip().splitlines()[0].strip()
+            if first_line == heading:
+                return index
+    return None
+
+
+def solutions_range(nb: dict) -> range:
+    """The cell indices of the Solutions section: from its heading up to the ``## Next`` cell.
+
+    Empty when the notebook has no ``## Solutions`` heading. Without a ``## Next`` cell the
+    section runs to the end.
+    """
+    cells = nb["cells"]
+    start = _heading_index(cells, SOLUTIONS_HEADING)
+    if start is None:
+        return range(0)
+    end = _heading_index(cells[start:], NEXT_HEADING)
+    return range(start, len(cells) if end is None else start + end)
+
+
+def check_labels(code: str) -> list[str]:
+    """The string labels of the ``checks.check_*(label, ...)`` calls in ``code``, in order.
+
+    Code that does not parse (a student's half-written cell) has no labels.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    labels = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        func = node.func
+        owner = func.value
+        is_checks = (isinstance(owner, ast.Name) and owner.id == "checks") or (
+            isinstance(owner, ast.Attribute) and owner.attr == "checks"
+        )
+        if is_checks and func.attr.startswith("check_") and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                labels.append((node.lineno, node.col_offset, first.value))
+    return [label for _, _, label in sorted(labels)]
+
+
+def _assigns_answer(code: str) -> bool:
+    """Whether ``code`` assigns the name ``answer`` (at any depth: inside a ``with`` too)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # a half-written cell: judge by its lines
+        return re.search(r"^\s*answer\s*=", code, re.M) is not None
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        if any(isinstance(t, ast.Name) and t.id == "answer" for t in targets):
+            return True
+    return False
+
+
+def find_exercises(nb: dict) -> list[Exercise]:
+    """Every exercise of the notebook, in order (see the module docstring for the layout)."""
+    cells = nb["cells"]
+    solutions = solutions_range(nb)
+    solution_of: dict[str, int] = {}
+    for index in solutions:
+        if cells[index].get("cell_type") == "code":
+            for label in check_labels(source(cells[index])):
+                solution_of.setdefault(label, index)
+    exercises = []
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        code = source(cell)
+        # a cell that sets `answer` is an exercise cell, even if it also calls a check
+        if index in solutions or cell.get("cell_type") != "code" or _assigns_answer(code):
+            continue
+        for label in check_labels(code):
+            if label in seen:
+                continue
+            seen.add(label)
+            exercise_cell = next(
+                (i for i in range(index - 1, -1, -1)
+                 if cells[i].get("cell_type") == "code" and _assigns_answer(source(cells[i]))),
+                None,
+            )
+            if exercise_cell is None:
+                raise ValueError(
+                    f"the check of {label!r} (cell {index}) has no exercise cell above it that "
+                    "sets `answer`"
+                )
+            exercises.append(Exercise(label, exercise_cell, index, solution_of.get(label)))
+    return exercises
