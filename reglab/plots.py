@@ -1,4 +1,4 @@
-"""Plots the notebooks share: loss curves with the penalty apart, weight histograms, sweeps.
+"""Plots the notebooks share: loss curves with the penalty apart, and weight histograms.
 
 Every function draws on a new figure and returns it; the notebook calls ``plt.show()``.
 """
@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from reglab._validate import check_array
+from reglab._validate import InvalidParameterError, check_array
+
+
+def _kind(value: object) -> str:
+    empty = "an empty " if isinstance(value, Mapping) else ""
+    return empty + type(value).__name__
 
 
 def _pyplot() -> Any:
@@ -32,7 +37,8 @@ def plot_loss_and_penalty(
     to its penalty values.  Keeping them apart shows what the total loss hides.
     """
     if not isinstance(curves, Mapping) or not curves:
-        raise TypeError("curves must be a non-empty mapping of label -> data-loss values")
+        raise InvalidParameterError(
+            f"curves must be a non-empty mapping of label -> data-loss values, got {_kind(curves)}")
     plt = _pyplot()
     panels = 2 if penalty_curves else 1
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.2), squeeze=False)
@@ -56,7 +62,8 @@ def plot_weight_histograms(
 ) -> Any:
     """One histogram of all weight values per key (e.g. per lambda), on shared axes."""
     if not isinstance(weights, Mapping) or not weights:
-        raise TypeError("weights must be a non-empty mapping of label -> array of weights")
+        raise InvalidParameterError(
+            f"weights must be a non-empty mapping of label -> array of weights, got {_kind(weights)}")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     arrays = {k: check_array(f"weights[{k!r}]", v).ravel() for k, v in weights.items()}
