@@ -16,7 +16,10 @@ Prints, in one run on this machine:
    ``--runs`` epochs);
 4. the floor of the test suite, notebooks x (kernel start + TensorFlow import) / 2 workers,
    and with ``--suite`` the measured ``python3 tasks.py test`` against it;
-5. the explorer's redraw latency (train + render at the logic level, median of slider steps).
+5. the explorer at the logic level: the first figure of a fresh explorer (engine compile
+   included), a new lambda (train + render, median of slider steps), a cached one (render);
+   then the same with both cores kept busy by two spinning processes that the script starts
+   and stops (each also stops by itself after two minutes).
 
 Not a test: nothing is asserted; figures depend on the machine and on what else runs on it.
 Runs without TensorFlow's op determinism (which ``reglab.setup()`` turns on for the notebooks):
@@ -26,12 +29,13 @@ with it, Keras silently drops ``jit_compile=True`` from ``fit``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -251,24 +255,64 @@ def time_suite() -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def explorer_latency(dataset: str, runs: int) -> tuple[float, float]:
-    """Median (train + render) seconds for fresh slider steps, and render alone (cached)."""
+def explorer_latency(dataset: str, runs: int) -> dict[str, float]:
+    """Seconds for the explorer's first figure (with the compile), a new lambda, a cached one.
+
+    ``first``: a fresh ``Explorer``'s first ``update`` + ``render_png`` (data, engine trace and
+    XLA compile, the setting and its unpenalized reference, the frame); ``new``: median (train +
+    render) of fresh slider steps, ``train`` the training part of it; ``cached``: median render
+    of the same steps from the cache.
+    """
     from reglab.explorer import Explorer
 
     ex = Explorer()
-    ex.render_png(ex.update(dataset=dataset, penalty="l2", lam=1e-5))  # data, reference, frame
+    started = time.perf_counter()
+    ex.render_png(ex.update(dataset=dataset, penalty="l2", lam=1e-5))
+    first = time.perf_counter() - started
     lams = [10 ** (-4.75 + 0.25 * k) for k in range(runs)]
-    full = []
+    full, trained = [], []
     for lam in lams:
         started = time.perf_counter()
         ex.render_png(ex.update(lam=lam))
         full.append(time.perf_counter() - started)
+        trained.append(ex.current.seconds)
     cached = []
     for lam in lams:
         started = time.perf_counter()
         ex.render_png(ex.update(lam=lam))
         cached.append(time.perf_counter() - started)
-    return statistics.median(full), statistics.median(cached)
+    return {"first": first, "new": statistics.median(full), "train": statistics.median(trained),
+            "cached": statistics.median(cached)}
+
+
+@contextlib.contextmanager
+def busy_cores(count: int, seconds: float = 120.0) -> Iterator[None]:
+    """``count`` processes spinning ``while True: pass`` (each ends by itself after ``seconds``)."""
+    code = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
+    try:
+        time.sleep(1.0)  # let the scheduler see them
+        yield
+    finally:
+        for proc in spinners:
+            proc.kill()
+        for proc in spinners:
+            proc.wait()
+
+
+def explorer_section(runs: int) -> None:
+    print("\n5. the explorer (logic level: Explorer.update + render_png, what a slider step costs)")
+    for loaded in (False, True):
+        context = busy_cores(2) if loaded else contextlib.nullcontext()
+        note = "  [2 busy processes]" if loaded else ""
+        with context:
+            for dataset in ("toy2d", "digits"):
+                times = explorer_latency(dataset, max(runs, 5))
+                line(f"{dataset}: first figure, fresh explorer (compile){note}", times["first"])
+                line(f"{dataset}: new lambda (train + render){note}", times["new"],
+                     extra="target < 1 s")
+                line(f"{dataset}:   of which training{note}", times["train"])
+                line(f"{dataset}: lambda in the cache / prefetched (render){note}", times["cached"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed epochs per variant (median)")
     parser.add_argument("--suite", action="store_true",
                         help="also time `python3 tasks.py test` (several minutes)")
+    parser.add_argument("--explorer-only", action="store_true",
+                        help="only section 5, the explorer (about 40 s)")
     args = parser.parse_args(argv)
 
     # Quiet logs, but no op determinism: Keras ignores jit_compile=True (with a warning) while
@@ -290,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"reglab speed benchmark: TF {tf.__version__}, Keras {keras.__version__}, "
           f"{os.cpu_count()} CPUs, load average {load:.1f}, median of {args.runs}")
+    if args.explorer_only:
+        explorer_section(args.runs)
+        return 0
 
     print("\n1. matmul throughput")
     small, peak = matmul_throughput(tf)
@@ -345,11 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("  (run with --suite to time `python3 tasks.py test` against this floor)")
 
-    print("\n5. the explorer's redraw (logic level: train + render one PNG)")
-    for dataset in ("toy2d", "digits"):
-        full, cached = explorer_latency(dataset, max(args.runs, 5))
-        line(f"{dataset}: new lambda (train + render)", full, extra="target < 1 s")
-        line(f"{dataset}: lambda in the cache / prefetched (render)", cached)
+    explorer_section(args.runs)
     return 0
 
 

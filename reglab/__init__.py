@@ -14,8 +14,9 @@ __all__ = ["setup"]
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "approaches", "checks", "cli", "data", "easynet", "env", "explorer", "explorer_view", "mlp",
-    "penalties", "plots", "repro", "tf1", "train", "widgets",
+    "approaches", "checks", "classroom", "cli", "data", "doctor", "doctor_cli", "easynet",
+    "edition", "env", "explorer", "explorer_view", "grading", "penalties", "plots", "repro",
+    "scaffold", "tf1", "train", "widgets", "workbook",
 }
 
 

@@ -7,8 +7,8 @@
 ``sweep`` trains EasyNet once per lambda with ``reglab.approaches.train`` (the thread's lambda
 convention: ``lam * sum(k**2) / 2`` per kernel for L2, ``lam * sum(|k|)`` for L1) and prints,
 per lambda, the test accuracy, the final data loss and penalty and the counts of predicted
-classes; ``--json`` prints the same as one JSON object.  A progress bar goes to stderr only when
-stderr is a terminal.  ``penalties`` prints the cross-API penalty table of
+classes; ``--json`` prints the same as one JSON object.  A ``tqdm`` progress bar goes to stderr
+only when stderr is a terminal.  ``penalties`` prints the cross-API penalty table of
 ``reglab.penalties.CONVENTIONS`` for EasyNet's first start kernel, with the values the real APIs
 compute beside the NumPy formulas.
 
@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
@@ -32,15 +31,7 @@ from reglab.data import DATASETS, DatasetUnavailableError
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line: ``prog: error: argument --x: ...``.
-
-    It also reads ``-1e-4`` as a (negative) number rather than an option, so that a negative
-    lambda in scientific notation gets the range message, not "expected at least one argument".
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+    """An ``ArgumentParser`` whose errors are one line: ``prog: error: argument --x: ...``."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -84,7 +75,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``reglab`` argument parser with its two commands."""
+    """The ``reglab`` argument parser with its commands (``doctor`` has its own parser)."""
     parser = _Parser(prog="reglab", description="reglab: regularization in TensorFlow, "
                      "TF1 to Keras 3 (command line of the workbook)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -97,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--approach", default="tf_slim", choices=list(approaches.APPROACHES),
                        help="which API trains the network (default: tf_slim, answer 3's)")
     sweep.add_argument("--lambdas", nargs="+", type=_lambda, default=[0.0, 1e-4, 1e-2, 1.0],
-                       metavar="LAM", help="regularization strengths (default: 0 1e-4 1e-2 1)")
+                       metavar="LAM", help="regularization strengths (default: 0 1e-4 1e-2 1)"
+                       "; a single negative value in scientific notation needs "
+                       "--lambdas=-1e-4")
     sweep.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default: 10)")
     sweep.add_argument("--dataset", default="mnist_subset", choices=list(DATASETS),
                        help="data set (default: mnist_subset; 'mnist' downloads on first use)")
@@ -109,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=_nonneg_int, default=0,
                        help="start weights and batch order (default: 0)")
     sweep.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    commands.add_parser(
+        "doctor", help="what a saved Keras model regularizes, by how much, and the pitfalls found "
+        "(reglab doctor MODEL.keras [--json])", add_help=False)
 
     table = commands.add_parser(
         "penalties", help="print the cross-API penalty table",
@@ -124,33 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- progress bar
 
 
-class ProgressBar:
-    """A one-line text progress bar for ``stream``, drawn only if the stream is a terminal."""
+def progress_bar(label: str, total: int, stream: TextIO | None = None) -> Any:
+    """A ``tqdm`` bar of ``total`` epochs on ``stream`` (default stderr), drawn only on a terminal.
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None, width: int = 20) -> None:
-        self.label, self.total, self.width = label, total, width
-        self.stream = sys.stderr if stream is None else stream
-        isatty = getattr(self.stream, "isatty", None)
-        self.enabled = bool(isatty and isatty())
-        self._draw(0, "")
+    Its ``on_epoch`` attribute is the callback ``reglab.approaches.train`` calls after each
+    epoch with ``(epochs done, data loss, penalty)``.
+    """
+    from tqdm import tqdm
 
-    def update(self, done: int, data_loss: float, penalty: float) -> None:
-        """Redraw the bar after ``done`` of ``total`` epochs, with the epoch's losses."""
-        self._draw(done, f"  data loss {data_loss:.4f}  penalty {penalty:.4f}")
+    bar = tqdm(total=total, desc=label, unit="epoch", file=sys.stderr if stream is None else stream,
+               disable=None, ascii=True, leave=True)  # disable=None: off unless a terminal
 
-    def _draw(self, done: int, text: str) -> None:
-        if not self.enabled:
-            return
-        filled = round(self.width * done / self.total)
-        bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}{text}")
-        self.stream.flush()
+    def on_epoch(done: int, data_loss: float, penalty: float) -> None:
+        bar.set_postfix_str(f"data loss {data_loss:.4f}, penalty {penalty:.4f}", refresh=False)
+        bar.update(done - bar.n)
 
-    def close(self) -> None:
-        """End the bar's line."""
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+    bar.on_epoch = on_epoch
+    return bar
 
 
 # --------------------------------------------------------------------------- sweep
@@ -162,14 +149,11 @@ def _sweep(args: argparse.Namespace, out: TextIO) -> int:
     reglab.setup(args.seed)
     rows = []
     for lam in args.lambdas:
-        bar = ProgressBar(f"lambda {lam:<8g}", args.epochs)
-        try:
+        with progress_bar(f"lambda {lam:<8g}", args.epochs) as bar:
             result = approaches.train(
                 args.approach, lam, args.epochs, dataset=args.dataset, batch_size=args.batch_size,
                 learning_rate=args.learning_rate, seed=args.seed, penalty=args.penalty,
-                on_epoch=bar.update)
-        finally:
-            bar.close()
+                on_epoch=bar.on_epoch)
         rows.append({
             "lam": lam,
             "test_accuracy": result.test_accuracy,
@@ -256,6 +240,11 @@ def _penalties(args: argparse.Namespace, out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["doctor"]:  # its own parser, in reglab.doctor_cli
+        from reglab import doctor_cli
+
+        return doctor_cli.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "sweep":

@@ -1,20 +1,28 @@
 """The explorer's figure: four panels with fixed axes, redrawn by blitting for the widget.
 
-``reglab.explorer.Explorer.render`` / ``render_png`` use ``_FigureView``; nothing here trains.
+``reglab.explorer.Explorer.render`` / ``render_png`` use ``FigureView``; nothing here trains.
+A result is any ``reglab.explorer.TrainResult`` (read through its attributes only, so this
+module does not import ``reglab.explorer``).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reglab.mlp import NEAR_ZERO, TrainResult, _forward, _log_softmax, _one_blas_thread
+if TYPE_CHECKING:
+    from reglab.explorer import TrainResult
+
+__all__ = ["NEAR_ZERO", "FigureView", "plane"]
+
+#: |w| below this counts as "near zero" in the sparsity figures.
+NEAR_ZERO = 1e-2
 
 
-class _FigureView:
+class FigureView:
     """One figure with fixed axes; ``show`` swaps a result's data in.
 
     The axes limits depend only on the dataset and the unpenalized network (``reference``), so
@@ -42,7 +50,7 @@ class _FigureView:
         ax0 = self.ax0
         ax0.set(xticks=[], yticks=[])
         if dataset == "toy2d":
-            gx, gy = _plane(split, 80)
+            gx, gy = plane(split, 80)
             lo, hi = (gx.min(), gy.min()), (gx.max(), gy.max())
             self.gx, self.gy = gx, gy
             self.points = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
@@ -118,9 +126,7 @@ class _FigureView:
     def show(self, result: TrainResult) -> None:
         """Put ``result``'s data into the artists."""
         if self.dataset == "toy2d":
-            with _one_blas_thread():
-                prob = np.exp(_log_softmax(_forward(result.params, self.points)[0]))[:, 1]
-            prob = prob.reshape(self.gx.shape)
+            prob = result.predict_proba(self.points)[:, 1].reshape(self.gx.shape)
             self.image.set_data(prob)
             if self._contour is not None:
                 self._contour.remove()
@@ -173,7 +179,7 @@ class _FigureView:
         return buffer.getvalue()
 
 
-def _plane(split: Any, size: int) -> tuple[np.ndarray, np.ndarray]:
+def plane(split: Any, size: int) -> tuple[np.ndarray, np.ndarray]:
     """A ``size x size`` mesh over the 2-D data with a margin of 0.5."""
     x = np.concatenate([split.x_train, split.x_test])
     lo, hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5

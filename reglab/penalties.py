@@ -28,6 +28,11 @@ import numpy as np
 
 from reglab._validate import check_array, check_choice, check_int, check_scale
 
+#: The penalty kinds of the explorer (``reglab.explorer``, ``reglab.widgets``), Keras convention:
+#: "l1" is ``keras_l1`` (``lam * sum(|w|)``), "l2" is ``keras_l2`` (``lam * sum(w**2)``) and
+#: "none" is no penalty (lambda 0).
+PENALTIES: tuple[str, ...] = ("none", "l1", "l2")
+
 
 def sum_squares(w: Any) -> float:
     """``sum(w**2)``: the squared Frobenius norm."""

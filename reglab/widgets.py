@@ -5,11 +5,12 @@
 
 Controls: the dataset (2-D moons or 8x8 digits), the penalty (none / L1 / L2, Keras convention:
 ``lam * sum|w|`` and ``lam * sum(w**2)``) and lambda on a log slider from 1e-5 to 1 (four steps
-per decade; "none" is lambda = 0).  Each change trains the small NumPy network of
-``reglab.mlp`` through ``reglab.explorer`` (or recalls it from the cache) and redraws one PNG:
-decision boundary or first-layer weights, data loss on train and test, the penalty, the weight
-histogram.  After each redraw the slider's two neighbours are trained in a background thread, so
-the next step of the slider is instant.
+per decade; "none" is lambda = 0).  Each change trains the network with the TensorFlow engine
+of ``reglab.explorer`` (or recalls it from the cache) and redraws one PNG: decision boundary or
+first-layer weights, data loss on train and test, the penalty, the weight histogram.  The
+engine of the starting setting compiles in a background thread as soon as the explorer is
+created; after each redraw the slider's two neighbours are trained in that thread, so the next
+step of the slider is instant.
 
 All the logic lives in ``Explorer``; this module only builds widgets and wires them, and is
 tested without a browser (set a control's ``value``, read ``image.value``).
@@ -23,7 +24,7 @@ from typing import Any
 
 from reglab._validate import check_choice, check_scale
 from reglab.explorer import DATASETS, Explorer
-from reglab.mlp import PENALTIES
+from reglab.penalties import PENALTIES
 
 #: The slider's range (powers of ten) and resolution.
 LAM_MIN_EXP, LAM_MAX_EXP, LAM_STEP_EXP = -5, 0, 0.25
@@ -62,7 +63,9 @@ class ExplorerApp:
                 f"lam must be between 1e{LAM_MIN_EXP} and 1e{LAM_MAX_EXP} (the slider's range), "
                 f"got {lam!r}; choose penalty='none' for lambda = 0"
             )
-        self.explorer = explorer if explorer is not None else Explorer(prefetch=True)
+        if explorer is None:  # starts compiling the starting setting's engine in the background
+            explorer = Explorer(dataset=dataset, penalty=penalty, lam=lam, prefetch=True)
+        self.explorer = explorer
         self.dataset_buttons = widgets.ToggleButtons(
             options=_DATASET_LABELS, value=dataset, description="data",
             style={"button_width": "70px"},

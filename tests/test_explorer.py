@@ -1,26 +1,32 @@
-"""The explorer without a browser: its network (reglab.mlp), logic (reglab.explorer), widgets.
+"""The explorer without a browser: its TensorFlow engine, logic (reglab.explorer), widgets.
 
-Correctness only: the gradients, the penalty convention, what regularization does to the
-weights, the cache, the drawing, bad input.  Speed is measured by benchmarks/bench_speed.py,
-and tests/browser/ checks that the picture changes in a real browser.
+Correctness only: the engine against Keras itself (the penalty, one step of ``model.fit``), the
+cache, tracing once, prefetch and its lock and failures, the drawing, bad input.  Speed is
+measured by benchmarks/bench_speed.py, and tests/browser/ checks the picture in a real browser.
+Each engine traces and compiles once (about 2 s), so the tests share one explorer.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from reglab import explorer as rx
-from reglab import mlp, penalties
-from reglab.explorer import Explorer
-from reglab.mlp import TrainResult
+from reglab import penalties
+from reglab.easynet import initial_weights
+from reglab.explorer import Engine, Explorer, TrainResult
 
 STEPS = 60  # short runs: enough to see the effects, fast enough for a unit test
 
 
 @pytest.fixture(scope="module")
 def ex() -> Explorer:
-    return Explorer(steps=STEPS)
+    explorer = Explorer(steps=STEPS)
+    yield explorer
+    explorer.close()
 
 
 @pytest.fixture(scope="module")
@@ -28,87 +34,112 @@ def toy_l2(ex: Explorer) -> dict[float, TrainResult]:
     return {lam: ex.result("toy2d", "l2", lam) for lam in (0.0, 1e-3, 1e-2, 1e-1)}
 
 
-def _small_problem(seed: int = 1) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    params = [w.astype(np.float64) + 0.1 * rng.standard_normal(w.shape)
-              for w in mlp.initial_params((2, 5, 4, 3), seed=0)]
-    return params, rng.standard_normal((7, 2)), rng.integers(0, 3, 7)
+def test_modules_share_public_names_only() -> None:
+    """One PENALTIES tuple; explorer_view's names are public; reglab.mlp is gone."""
+    import importlib
 
-
-def test_module_split_keeps_the_explorer_names() -> None:
-    """The network lives in reglab.mlp; reglab.explorer re-exports what it uses, unchanged."""
     import reglab
-    from reglab import explorer_view
+    from reglab import explorer_view, widgets
 
-    for name in ("TrainResult", "train_mlp", "initial_params", "penalty_value", "PENALTIES",
-                 "NEAR_ZERO"):
-        assert getattr(rx, name) is getattr(mlp, name)
-    assert rx._FigureView is explorer_view._FigureView
-    assert reglab.mlp is mlp and reglab.explorer_view is explorer_view
-
-
-# ---- the maths ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("penalty", ["none", "l1", "l2"])
-def test_gradients_match_finite_differences(penalty: str) -> None:
-    params, x, y = _small_problem()
-    lam = 0.1
-    _, _, grads = mlp.loss_and_gradients(params, x, y, penalty=penalty, lam=lam)
-    eps = 1e-6
-    for i, w in enumerate(params):
-        numeric = np.zeros_like(w)
-        for idx in np.ndindex(w.shape):
-            total = []
-            for sign in (1, -1):
-                shifted = [a.copy() for a in params]
-                shifted[i][idx] += sign * eps
-                loss, pen, _ = mlp.loss_and_gradients(shifted, x, y, penalty=penalty, lam=lam)
-                total.append(loss + pen)
-            numeric[idx] = (total[0] - total[1]) / (2 * eps)
-        np.testing.assert_allclose(grads[i], numeric, atol=1e-7, err_msg=f"params[{i}]")
+    assert rx.PENALTIES is penalties.PENALTIES is widgets.PENALTIES
+    assert penalties.PENALTIES == ("none", "l1", "l2")
+    assert rx.FigureView is explorer_view.FigureView and rx.NEAR_ZERO == explorer_view.NEAR_ZERO
+    for module in (rx, explorer_view):
+        assert all(not name.startswith("_") for name in module.__all__)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("reglab.mlp")
+    with pytest.raises(AttributeError):
+        reglab.mlp  # noqa: B018
 
 
-def test_penalty_follows_the_keras_convention() -> None:
-    kernels = [np.array([[1.0, -2.0], [0.5, 0.0]]), np.array([[3.0], [-1.0]])]
-    lam = 0.01
-    l2 = sum(penalties.keras_l2(k, lam) for k in kernels)
-    l1 = sum(penalties.keras_l1(k, lam) for k in kernels)
-    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(l2)
-    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(lam * (1 + 4 + 0.25 + 9 + 1))
-    assert mlp.penalty_value(kernels, "l1", lam) == pytest.approx(l1)
-    assert mlp.penalty_value(kernels, "none", lam) == 0.0
-    # twice the slim convention for the same constant: no factor 1/2
-    slim = sum(penalties.slim_l2(k, lam) for k in kernels)
-    assert mlp.penalty_value(kernels, "l2", lam) == pytest.approx(2 * slim)
+# ---- the engine against Keras itself -----------------------------------------------------------
 
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
+def test_reported_penalty_is_keras_regularizer_on_the_kernels(ex: Explorer, penalty: str) -> None:
+    import keras
 
-def test_the_penalty_covers_kernels_only(toy_l2: dict[float, TrainResult]) -> None:
-    result = toy_l2[1e-2]
+    lam = 3e-3
+    result = ex.result("toy2d", penalty, lam)
+    regularizer = keras.regularizers.l1(lam) if penalty == "l1" else keras.regularizers.l2(lam)
+    keras_penalty = sum(float(regularizer(k)) for k in result.kernels)
+    assert result.penalty_curve[-1] == pytest.approx(keras_penalty, rel=1e-5)
+    assert result.final_penalty == pytest.approx(keras_penalty, rel=1e-5)
+    numpy_formula = penalties.keras_l1 if penalty == "l1" else penalties.keras_l2
     assert result.final_penalty == pytest.approx(
-        sum(penalties.keras_l2(k, 1e-2) for k in result.kernels), rel=1e-6
+        sum(numpy_formula(k, lam) for k in result.kernels), rel=1e-12)
+    # step 0 is the shared initial network, kernels only (the biases start at 0 anyway)
+    kernels0 = initial_weights(0, rx.SIZES["toy2d"])[0::2]
+    assert result.penalty_curve[0] == pytest.approx(
+        sum(float(regularizer(k)) for k in kernels0), rel=1e-5)
+    assert len(result.params) == 6 and [p.ndim for p in result.params] == [2, 1, 2, 1, 2, 1]
+
+
+@pytest.mark.parametrize(("penalty", "steps"), [("l2", 1), ("l2", 4), ("l1", 4)])
+def test_engine_steps_equal_keras_fit(penalty: str, steps: int) -> None:
+    """``steps`` explorer steps == ``steps`` epochs of model.fit on the same full batch."""
+    import keras
+
+    lam = 1e-2
+    engine = Engine("toy2d", steps=steps)
+    split = engine.split
+    result = engine.train(lam, penalty)
+
+    regularizer = keras.regularizers.L2(lam) if penalty == "l2" else keras.regularizers.L1(lam)
+    model = keras.Sequential([keras.Input((2,))])
+    for width in (32, 32):
+        model.add(keras.layers.Dense(width, activation="tanh", kernel_regularizer=regularizer))
+    model.add(keras.layers.Dense(2, kernel_regularizer=regularizer))
+    model.set_weights(initial_weights(0, rx.SIZES["toy2d"]))
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(rx.LEARNING_RATE, decay_steps=steps)),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    assert result.penalty_curve[-1] == pytest.approx(result.final_penalty, rel=1e-6)
+    history = model.fit(split.x_train, split.y_train, batch_size=len(split.x_train),
+                        epochs=steps, shuffle=False, verbose=0)
+    for i, (ours, theirs) in enumerate(zip(result.params, model.get_weights(), strict=True)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"params[{i}] after {steps} step(s)")
+    # fit's loss is the total before each update: data loss + penalty
+    np.testing.assert_allclose(result.train_loss[:-1] + result.penalty_curve[:-1],
+                               history.history["loss"], rtol=1e-5)
+    # the weights really moved: not a trivially equal pair
+    assert not np.allclose(result.params[0], initial_weights(0, rx.SIZES["toy2d"])[0])
 
 
-def test_step_zero_is_the_same_network_for_every_setting(
-    ex: Explorer, toy_l2: dict[float, TrainResult]
-) -> None:
-    kernels0 = mlp.initial_params(rx.SIZES["toy2d"], seed=0)[0::2]
-    for lam, result in toy_l2.items():
-        assert result.train_loss[0] == pytest.approx(toy_l2[0.0].train_loss[0])
-        penalty = "l2" if lam else "none"
-        assert result.penalty_curve[0] == pytest.approx(
-            mlp.penalty_value(kernels0, penalty, lam), rel=1e-6
-        )
+def test_one_trace_per_dataset_none_per_lambda_or_penalty(ex: Explorer) -> None:
+    for penalty, lam in (("l2", 2e-4), ("l2", 5e-4), ("none", 0.0), ("l1", 2e-4), ("l2", 2e-4)):
+        ex.result("toy2d", penalty, lam)
+    engine = ex.engine("toy2d")
+    assert engine.traces == 1
+    assert ex.engine("toy2d") is engine and ex.engine("digits") is not engine
+
+
+def test_each_training_starts_afresh(ex: Explorer) -> None:
+    """Weights, Adam's slots and its step count are reset: the same lambda, the same numbers."""
+    engine = ex.engine("toy2d")
+    first = engine.train(1e-3, "l1")
+    engine.train(1e-1, "l2")
+    again = engine.train(1e-3, "l1")
+    for a, b in zip(first.params, again.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(first.train_loss, again.train_loss)
+    assert engine.optimizer.iterations.numpy() == STEPS
 
 
 # ---- what the training shows ------------------------------------------------------------------
 
+def test_step_zero_is_the_same_network_for_every_setting(toy_l2: dict[float, TrainResult]) -> None:
+    for lam, result in toy_l2.items():
+        assert result.train_loss[0] == pytest.approx(toy_l2[0.0].train_loss[0], rel=1e-6), lam
+        assert result.penalty == ("l2" if lam else "none")
+
+
 def test_training_lowers_the_loss(toy_l2: dict[float, TrainResult]) -> None:
     for lam, result in toy_l2.items():
-        assert len(result.train_loss) == STEPS + 1
+        assert len(result.train_loss) == len(result.test_loss) == STEPS + 1
         total = result.train_loss + result.penalty_curve  # what Adam minimizes
-        assert total[-1] < 0.5 * total[0], lam
+        assert total[-1] < 0.5 * total[0], f"lambda {lam}: total {total[-1]:.3f} vs {total[0]:.3f}"
         if lam <= 1e-3:
             assert result.train_loss[-1] < 0.5 * result.train_loss[0], lam
     assert toy_l2[0.0].train_accuracy > 0.85
@@ -126,31 +157,18 @@ def test_l1_gives_more_near_zero_weights_than_l2(ex: Explorer) -> None:
         assert l1.near_zero_fraction > l2.near_zero_fraction + 0.2, lam
 
 
-def test_digits_network_learns() -> None:
-    result = Explorer(steps=40).result("digits", "l2", 1e-4)
+def test_digits_network_learns(ex: Explorer) -> None:
+    result = ex.result("digits", "l2", 1e-4)
     assert result.params[0].shape == (64, 32)
     assert result.params[-1].shape == (10,)
     assert result.test_accuracy > 0.8
+    proba = result.predict_proba(ex.data("digits").x_test)
+    assert proba.shape == (360, 10) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(proba.argmax(axis=1) == ex.data("digits").y_test) == pytest.approx(
+        result.test_accuracy, abs=1e-6)
 
 
-def test_training_is_deterministic(ex: Explorer) -> None:
-    again = Explorer(steps=STEPS).result("toy2d", "l1", 1e-3)
-    first = ex.result("toy2d", "l1", 1e-3)
-    for a, b in zip(first.params, again.params, strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_train_mlp_on_its_own() -> None:
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((40, 3))
-    y = (x[:, 0] > 0).astype(np.int64)
-    result = mlp.train_mlp(x, y, x, y, sizes=(3, 8, 2), penalty="l2", lam=1e-3, steps=50)
-    assert result.train_accuracy > 0.9
-    assert mlp.data_loss(result.params, x, y) == pytest.approx(result.train_loss[-1], rel=1e-4)
-    assert mlp.predict_proba(result.params, x).sum(axis=1) == pytest.approx(np.ones(40))
-
-
-# ---- the explorer: cache, prefetch, drawing ---------------------------------------------------
+# ---- the explorer: cache, prefetch, lock, failures --------------------------------------------
 
 def test_update_keeps_other_settings_and_caches(ex: Explorer) -> None:
     first = ex.update(dataset="toy2d", penalty="l2", lam=1e-2)
@@ -161,19 +179,87 @@ def test_update_keeps_other_settings_and_caches(ex: Explorer) -> None:
     assert ex.key("toy2d", "l2", 10**-2.5) == ex.key("toy2d", "l2", 0.0031622776601683794)
     assert ex.key("toy2d", "none", 0.5) == ex.key("toy2d", "l2", 0.0) == ("toy2d", "none", 0.0)
     assert ex.result("toy2d", "none", 0.5) is ex.result("toy2d", "l1", 0.0)
+    assert not hasattr(ex, "last_seconds")
 
 
-def test_prefetch_gives_the_same_result_as_training_now() -> None:
-    background = Explorer(steps=STEPS, prefetch=True)
+def test_prefetch_gives_the_same_result_as_training_now(ex: Explorer) -> None:
+    direct = ex.engine("toy2d").train(7e-3, "l2")
+    ex.prefetch_enabled = True
     try:
-        assert background.prefetch([("toy2d", "l2", 3e-3), ("toy2d", "l2", 3e-3)]) == 1
-        fetched = background.result("toy2d", "l2", 3e-3)
+        assert ex.prefetch([("toy2d", "l2", 7e-3), ("toy2d", "l2", 7e-3)]) == 1
+        fetched = ex.result("toy2d", "l2", 7e-3)
+        assert ex.prefetch([("toy2d", "l2", 7e-3)]) == 0  # in the cache now
     finally:
-        background.close()
-    direct = Explorer(steps=STEPS).result("toy2d", "l2", 3e-3)
+        ex.prefetch_enabled = False
     for a, b in zip(fetched.params, direct.params, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert Explorer(steps=STEPS).prefetch([("toy2d", "l2", 1e-3)]) == 0  # disabled by default
+    assert ex.prefetch([("toy2d", "l2", 1e-3)]) == 0  # disabled
+
+
+def test_new_explorer_with_prefetch_compiles_in_the_background() -> None:
+    background = Explorer(steps=5, dataset="toy2d", penalty="l1", lam=1e-2, prefetch=True)
+    try:
+        with background._lock:
+            queued = set(background._pending) | set(background._cache)
+        assert queued == {("toy2d", "l1", 0.01), ("toy2d", "none", 0.0)}
+        result = background.update()
+        assert result.penalty == "l1" and background.engine("toy2d").traces == 1
+    finally:
+        background.close()
+
+
+def test_the_lock_keeps_two_trainings_apart(ex: Explorer) -> None:
+    """A prefetch and a direct training of the same engine run one after the other."""
+    engine = ex.engine("toy2d")
+    inner = engine._train_loop
+    inside, most = [0], [0]
+
+    def spy():  # noqa: ANN202 - stands in for the compiled loop
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.2)  # long enough for the other thread to try
+        try:
+            return inner()
+        finally:
+            inside[0] -= 1
+
+    engine._train_loop = spy
+    ex.prefetch_enabled = True
+    try:
+        ex.prefetch([("toy2d", "l2", 4e-3)])
+        direct = ex.result("toy2d", "l2", 6e-3)
+        fetched = ex.result("toy2d", "l2", 4e-3)
+    finally:
+        engine._train_loop = inner
+        ex.prefetch_enabled = False
+    assert most[0] == 1, "two trainings ran on the same variables at once"
+    for lam, result in ((6e-3, direct), (4e-3, fetched)):
+        np.testing.assert_array_equal(result.params[0], engine.train(lam, "l2").params[0])
+
+
+def test_a_failed_prefetch_is_forgotten(ex: Explorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = ex.engine("toy2d")
+    real = engine.train
+    calls: list[float] = []
+    go = threading.Event()
+
+    def flaky(lam: float, penalty: str) -> TrainResult:
+        calls.append(lam)
+        if len(calls) == 1:
+            go.wait(10)
+            raise RuntimeError("out of memory, say")
+        return real(lam, penalty)
+
+    monkeypatch.setattr(engine, "train", flaky)
+    monkeypatch.setattr(ex, "prefetch_enabled", True)
+    key = ("toy2d", "l2", 9e-3)
+    assert ex.prefetch([key]) == 1
+    threading.Timer(0.5, go.set).start()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        ex.result(*key)  # waits for the prefetch, which fails
+    assert key not in ex._pending
+    assert ex.result(*key).lam == 9e-3  # trains again instead of raising forever
+    assert calls == [9e-3, 9e-3]
 
 
 def test_lambda_grid() -> None:
@@ -184,8 +270,7 @@ def test_lambda_grid() -> None:
 
 
 @pytest.mark.parametrize("dataset", ["toy2d", "digits"])
-def test_render_draws_four_panels_and_png_changes_with_lambda(dataset: str) -> None:
-    ex = Explorer(steps=30)
+def test_render_draws_four_panels_and_png_changes_with_lambda(ex: Explorer, dataset: str) -> None:
     fig = ex.render(ex.update(dataset=dataset, penalty="l2", lam=1e-3))
     assert len(fig.axes) == 4
     titles = " ".join(ax.get_title() for ax in fig.axes)
@@ -196,6 +281,16 @@ def test_render_draws_four_panels_and_png_changes_with_lambda(dataset: str) -> N
     assert png_a[:8] == b"\x89PNG\r\n\x1a\n" and png_b[:8] == png_a[:8]
     assert png_a != png_b
     assert ex.render_png(ex.update(lam=1e-3)) == png_a  # same setting, same picture
+
+
+def test_probability_grid(ex: Explorer) -> None:
+    result = ex.result("toy2d", "l2", 1e-3)
+    gx, gy, p = ex.probability_grid(result, size=30)
+    assert gx.shape == gy.shape == p.shape == (30, 30)
+    assert 0.0 <= p.min() < 0.1 and 0.9 < p.max() <= 1.0
+    split = ex.data("toy2d")
+    np.testing.assert_allclose(result.predict_proba(split.x_train).argmax(axis=1).mean(),
+                               np.mean(result.predict_proba(split.x_train)[:, 1] > 0.5))
 
 
 # ---- bad input ----------------------------------------------------------------------------------
@@ -222,6 +317,23 @@ def test_explorer_rejects_bad_settings(kwargs: dict, error: type, name: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("args", "kwargs", "error", "name"),
+    [
+        (("mnist",), {}, ValueError, "dataset"),
+        ((2,), {}, TypeError, "dataset"),
+        ((), {"steps": 0}, ValueError, "steps"),
+        ((), {"steps": 2.0}, TypeError, "steps"),
+        ((), {"learning_rate": -1.0}, ValueError, "learning_rate"),
+        ((), {"seed": -3}, ValueError, "seed"),
+        ((), {"split": "moons"}, TypeError, "split"),
+    ],
+)
+def test_engine_rejects_bad_settings(args: tuple, kwargs: dict, error: type, name: str) -> None:
+    with pytest.raises(error, match=name):
+        Engine(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "error", "name"),
     [
         ({"dataset": "cifar"}, ValueError, "dataset"),
@@ -241,35 +353,35 @@ def test_update_rejects_bad_settings_and_keeps_the_old_ones(
 
 
 def test_other_functions_reject_bad_input(ex: Explorer) -> None:
-    params, x, y = _small_problem()
-    with pytest.raises(ValueError, match="penalty"):
-        mlp.penalty_value([np.ones((2, 2))], "l4", 0.1)
-    with pytest.raises(TypeError, match="kernels"):
-        mlp.penalty_value(np.ones((2, 2)), "l2", 0.1)
+    engine = ex.engine("toy2d")
+    result = ex.result("toy2d", "l2", 1e-3)
+    digits = ex.result("digits", "l2", 1e-4)
+    with pytest.raises(ValueError, match="split must have 64 input columns"):
+        Engine("digits", split=ex.data("toy2d"))
     with pytest.raises(ValueError, match="lam"):
-        mlp.loss_and_gradients(params, x, y, penalty="l2", lam=-1)
+        engine.train(-1.0)
+    with pytest.raises(TypeError, match="lam"):
+        engine.train("0.1")
+    with pytest.raises(ValueError, match="penalty"):
+        engine.train(0.1, "L1")
     with pytest.raises(ValueError, match="x must have 2 columns"):
-        mlp.logits(params, np.ones((3, 4)))
-    with pytest.raises(ValueError, match="params"):
-        mlp.logits(params[:3], x)
-    with pytest.raises(TypeError, match="params"):
-        mlp.logits("weights", x)
-    with pytest.raises(ValueError, match="y must hold labels in 0..2"):
-        mlp.data_loss(params, x, np.full(7, 5))
-    with pytest.raises(ValueError, match="y must have 7 labels"):
-        mlp.data_loss(params, x, np.zeros(3, dtype=int))
-    with pytest.raises(TypeError, match="y must be a 1-D array of integer labels"):
-        mlp.data_loss(params, x, np.zeros(7))
-    with pytest.raises(ValueError, match="x_train and x_test"):
-        mlp.train_mlp(x, y, x, y, sizes=(3, 4, 3), steps=2)
-    with pytest.raises(TypeError, match="sizes"):
-        mlp.train_mlp(x, y, x, y, sizes="2-4-3", steps=2)
-    with pytest.raises(ValueError, match="steps"):
-        mlp.train_mlp(x, y, x, y, sizes=(2, 4, 3), steps=0)
+        result.predict_proba(np.ones((3, 4)))
+    with pytest.raises(TypeError, match="x"):
+        result.predict_proba("points")
+    with pytest.raises(ValueError, match="dataset"):
+        ex.engine("mnist")
+    with pytest.raises(ValueError, match="dataset"):
+        ex.data("mnist")
     with pytest.raises(TypeError, match="result"):
         ex.render("the result")
+    with pytest.raises(TypeError, match="result"):
+        ex.render_png(result.params)
     with pytest.raises(ValueError, match="dpi"):
         ex.render_png(dpi=0)
+    with pytest.raises(ValueError, match="result must be a toy2d result"):
+        ex.probability_grid(digits)
+    with pytest.raises(ValueError, match="size"):
+        ex.probability_grid(result, size=1)
     with pytest.raises(TypeError, match="settings"):
         ex.prefetch("toy2d")
     with pytest.raises(TypeError, match=r"settings\[0\]"):
@@ -278,19 +390,25 @@ def test_other_functions_reject_bad_input(ex: Explorer) -> None:
         ex.prefetch([("mnist", "l2", 0.1)])
     with pytest.raises(TypeError, match="lams"):
         ex.precompute(0.1)
+    with pytest.raises(ValueError, match="lam"):
+        ex.precompute([-0.1])
     with pytest.raises(ValueError, match="high_exp"):
         rx.lambda_grid(0, -5)
+    with pytest.raises(ValueError, match="per_decade"):
+        rx.lambda_grid(-5, 0, 0)
+    with pytest.raises(TypeError, match="low_exp"):
+        rx.lambda_grid(-5.0, 0)
 
 
 # ---- the widgets, driven without a browser ---------------------------------------------------
 
 @pytest.fixture()
-def app():
+def app(ex: Explorer):
     widgets = pytest.importorskip("ipywidgets")
     assert widgets
     from reglab.widgets import ExplorerApp
 
-    application = ExplorerApp(Explorer(steps=20))
+    application = ExplorerApp(ex, dataset="toy2d", penalty="l2", lam=1e-3)
     yield application
     application.close()
 
@@ -313,15 +431,15 @@ def test_widget_controls_redraw_the_picture(app) -> None:
     assert "tf_slim.l2_regularizer(0.0632)" in app.status.value
 
 
-def test_widget_rejects_bad_settings() -> None:
+def test_widget_rejects_bad_settings(ex: Explorer) -> None:
     pytest.importorskip("ipywidgets")
     from reglab.widgets import ExplorerApp
 
     with pytest.raises(TypeError, match="explorer"):
         ExplorerApp("an explorer")
     with pytest.raises(ValueError, match="lam"):
-        ExplorerApp(Explorer(steps=2), lam=10.0)
+        ExplorerApp(ex, lam=10.0)
     with pytest.raises(ValueError, match="lam"):
-        ExplorerApp(Explorer(steps=2), lam=0.0)
+        ExplorerApp(ex, lam=0.0)
     with pytest.raises(ValueError, match="dataset"):
-        ExplorerApp(Explorer(steps=2), dataset="mnist")
+        ExplorerApp(ex, dataset="mnist")

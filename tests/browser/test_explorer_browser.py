@@ -50,7 +50,7 @@ PAGE_LOAD_MS = 180_000
 # TF import + the whole notebook, on a loaded 2-core machine
 RUN_ALL_MS = int(os.environ.get("REGLAB_BROWSER_RUN_MS", 400_000))
 REDRAW_MS = 90_000
-LAST_OUTPUT = "[x] Exercise 2"  # printed by the notebook's last code cell
+LAST_OUTPUT = "[x] Exercise 3"  # printed by the notebook's last code cell
 
 
 def _unavailable(reason: str) -> None:

@@ -1,0 +1,61 @@
+"""Findings that read the finished rows, whatever the API: biases and normalization scales
+that are penalized or decayed, weight decay on top of an L2 penalty, a thread (slim) constant
+given to Keras ``l2`` unhalved, and a model with no regularization at all.  One finding per
+code, naming every weight concerned."""
+
+from __future__ import annotations
+
+import re
+
+from reglab.doctor.findings import finding
+from reglab.doctor.report import Report, WeightRow
+
+#: a normalization scale: Keras' ``gamma`` (BatchNormalization, LayerNormalization)
+_SCALE = re.compile(r"(^|/)gamma(:\d+)?$")
+
+
+def _is_bias(row: WeightRow) -> bool:
+    """A 1-D weight that is not a normalization scale: a bias (``bias``, ``biases``, ``b0``, ``beta``)."""
+    return len(row.shape) == 1 and not _SCALE.search(row.name)
+
+
+def _how(row: WeightRow, penalized: bool) -> str:
+    parts = ["penalized" if penalized else "", "decayed" if row.decay else ""]
+    return " and ".join(p for p in parts if p)
+
+
+def _slim_unhalved(row: WeightRow, intended: float | None) -> bool:
+    reg = row.regularizer
+    return bool(intended) and reg is not None and reg.kind in ("l2", "l1_l2") \
+        and reg.api in ("keras", "tf_keras") and abs(reg.l2 - intended) <= 1e-9 * intended
+
+
+def add_advice(report: Report, intended_slim_l2: float | None = None) -> None:
+    """Append the row-level findings to ``report``."""
+    groups: dict[str, list[str]] = {}
+    for row in report.weights:
+        penalized = row.regularizer is not None and row.in_loss is not False
+        if penalized or row.decay:
+            code = "BIAS_PENALIZED" if _is_bias(row) else \
+                "BATCHNORM_SCALE_PENALIZED" if _SCALE.search(row.name) else None
+            if code:
+                groups.setdefault(code, []).append(f"{row.name} ({_how(row, penalized)})")
+        if row.decay and penalized and row.regularizer.kind != "custom":
+            groups.setdefault("DECAY_AND_L2_ON_SAME_WEIGHTS", []).append(row.name)
+        if _slim_unhalved(row, intended_slim_l2):
+            groups.setdefault("SLIM_CONSTANT_NOT_HALVED", []).append(row.name)
+    texts = {
+        "BIAS_PENALIZED": "biases are usually left free: {}.",
+        "BATCHNORM_SCALE_PENALIZED": "normalization scales are usually left free: {}.",
+        "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
+                                        "choose one.",
+        "SLIM_CONSTANT_NOT_HALVED": f"keras l2({intended_slim_l2 or 0:.4g}) is twice slim's "
+                                    f"l2_regularizer({intended_slim_l2 or 0:.4g}); write "
+                                    f"l2({(intended_slim_l2 or 0) / 2:.4g}) for {{}}.",
+    }
+    for code, names in groups.items():
+        report.findings.append(finding(code, texts[code].format(", ".join(names))))
+    if report.weights and not any(r.regularizer for r in report.weights) and not report.activity \
+            and not report.decay:
+        report.findings.append(finding(
+            "NO_REGULARIZATION", "no weight has a regularizer and the optimizer has no weight decay."))

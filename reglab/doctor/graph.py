@@ -1,0 +1,213 @@
+"""The doctor on a TF1 ``tf.Graph``: the collection, the variables, and the loss tensor.
+
+Penalty "atoms" are found by op type: ``L2Loss(w)`` (``tf.nn.l2_loss``, slim's
+``l2_regularizer``: ``scale * sum(w**2) / 2``), ``Sum(Square(w))`` (Keras-style ``l2``:
+``c * sum(w**2)``) and ``Sum(Abs(w))`` (``l1``).  For every atom the doctor computes its linear
+coefficient (``graph_walk.coefficient``) in each ``REGULARIZATION_LOSSES`` entry, which gives the
+regularizer's constant, and in the loss, which says whether and how many times the penalty
+reaches it: coefficient in the loss / coefficient in the collection = 1 (right), 0
+(``REG_NOT_IN_LOSS``), 2 (``REG_COUNTED_TWICE``), anything else (``SCALE_APPLIED_TWICE``).  An
+atom that only the loss holds is a manual penalty (answer 8's ``tf.nn.l2_loss``).  Nothing is
+added to the graph; a session, if given, only fetches existing tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reglab.doctor import graph_walk
+from reglab.doctor.conventions import RegularizerInfo
+from reglab.doctor.findings import finding
+from reglab.doctor.report import ActivityRow, Report, WeightRow
+
+# op type of the atom -> (kind, factor from coefficient to the Keras constant, api)
+_ATOMS = {"L2Loss": ("l2", 0.5, "tf_slim"), "Square": ("l2", 1.0, "keras"), "Abs": ("l1", 1.0, "tf_slim")}
+
+
+@dataclass
+class _Atom:
+    tensor: Any      # the scalar penalty without its constant
+    subject: Any     # the op it penalizes (a variable op, or any other tensor's op)
+    kind: str
+    factor: float
+    api: str
+
+
+def _atoms(graph: Any) -> list[_Atom]:
+    found = []
+    for op in graph.get_operations():
+        if op.type == "L2Loss":
+            found.append(_Atom(op.outputs[0], graph_walk.source_of(op.inputs[0]), *_ATOMS["L2Loss"]))
+        elif op.type == "Sum" and op.inputs[0].op.type in ("Square", "Abs"):
+            inner = op.inputs[0].op
+            found.append(_Atom(op.outputs[0], graph_walk.source_of(inner.inputs[0]), *_ATOMS[inner.type]))
+    return found
+
+
+def _info(atom: _Atom, coef: float, api: str | None = None) -> RegularizerInfo:
+    value = coef * atom.factor
+    api = api or atom.api
+    return RegularizerInfo("l2", api, l2=value) if atom.kind == "l2" else RegularizerInfo("l1", api, l1=value)
+
+
+def _is_weight(entry: Any) -> bool:
+    import tensorflow as tf
+
+    if isinstance(entry, tf.Variable):
+        return True
+    if entry.shape.rank != 0:
+        return True
+    return graph_walk.source_of(entry).type in graph_walk.VARIABLE_OPS
+
+
+def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dict: Any = None) -> Report:
+    """Report on ``graph``'s trainable variables, its ``REGULARIZATION_LOSSES`` and ``loss``."""
+    import tensorflow as tf
+
+    keys = tf.compat.v1.GraphKeys
+    report = Report(source="tf1_graph", model=f"tf.Graph with {len(graph.get_operations())} ops")
+    variables = graph.get_collection(keys.TRAINABLE_VARIABLES)
+    entries = graph.get_collection(keys.REGULARIZATION_LOSSES)
+    penalties = [e for e in entries if not _is_weight(e)]
+    weights = [f"{e.name} {e.shape.as_list()}" for e in entries if _is_weight(e)]
+    if weights:
+        report.findings.append(finding(
+            "WEIGHTS_IN_REG_COLLECTION",
+            f"REGULARIZATION_LOSSES holds weights, not penalties: {', '.join(weights)}; "
+            "get_regularization_loss() fails on them or adds them raw: let a regularizer file its penalty."))
+    atoms = _atoms(graph)
+    by_var = {v.op.name: v for v in variables}
+    loss_coef = {}
+    if loss is not None:
+        loss_coef = {a.tensor.name: graph_walk.coefficient(loss, a.tensor) for a in atoms}
+    claimed: set[str] = set()
+    pending: dict[str, list[str]] = {}
+    for v in variables:
+        row = WeightRow(name=v.name, shape=tuple(v.shape.as_list()))
+        mine = [a for a in atoms if a.subject.name == v.op.name]
+        _fill_row(row, v, mine, penalties, loss, loss_coef, session, pending, claimed)
+        report.weights.append(row)
+    for code, names in pending.items():
+        report.findings.append(finding(code, _MESSAGES[code].format(", ".join(names))))
+    _activity(report, penalties, atoms, by_var, claimed, session, feed_dict)
+    if loss is not None:
+        _entries_counted_twice(report, penalties, loss)
+    elif penalties:
+        report.findings.append(finding(
+            "LOSS_NOT_GIVEN", "pass loss= (the tensor you minimize) to check that the penalties reach it."))
+    return report
+
+
+def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], loss: Any,
+              loss_coef: dict[str, float | None], session: Any, pending: dict[str, list[str]],
+              claimed: set[str]) -> None:
+    """The regularizer of variable ``v`` (from the collection, or from the loss alone).
+
+    ``get_variable(regularizer=)`` files a lazy tensor that builds a fresh copy of the penalty
+    ops each time it is used (``tf.add_n(collection)`` makes one), so the loss holds a copy, not
+    the collection's tensor: the doctor adds up the coefficients of all of ``v``'s atoms.
+    """
+    for entry in penalties:
+        if v.op.name not in graph_walk.ancestors(entry):
+            continue
+        claimed.add(entry.name)
+        for atom in mine:
+            coef = graph_walk.coefficient(entry, atom.tensor)
+            if coef:
+                row.regularizer = _info(atom, coef)
+                if loss is not None:
+                    _in_loss(row, _loss_constant(mine, atom.kind, loss_coef), pending)
+                break
+        else:
+            row.regularizer = RegularizerInfo("custom", "collection", name=entry.name)
+            if loss is not None:
+                c = graph_walk.coefficient(loss, entry)
+                row.in_loss = None if c is None else c != 0.0
+                row.how = "loss depends on the collection entry" if c else "loss ignores the collection entry"
+            if session is not None:
+                row.penalty = float(session.run(entry))
+        break
+    else:  # in no collection entry: a manual penalty written into the loss?
+        for kind in ("l2", "l1"):
+            total = _loss_constant(mine, kind, loss_coef)
+            if total:
+                api = "tf.nn.l2_loss" if any(a.factor == 0.5 for a in mine) else "manual"
+                row.regularizer = (RegularizerInfo("l2", api, l2=total) if kind == "l2"
+                                   else RegularizerInfo("l1", api, l1=total))
+                row.in_loss, row.how = True, "written into the loss (no collection)"
+                break
+    if row.regularizer is not None and row.regularizer.kind != "custom" and session is not None:
+        row.penalty = row.regularizer.penalty(session.run(v))
+
+
+def _loss_constant(atoms: list[_Atom], kind: str, loss_coef: dict[str, float | None]) -> float | None:
+    """The Keras-convention constant of ``kind`` with which the loss holds these atoms."""
+    total = 0.0
+    for atom in atoms:
+        if atom.kind != kind:
+            continue
+        coef = loss_coef.get(atom.tensor.name, 0.0)
+        if coef is None:
+            return None
+        total += coef * atom.factor
+    return total
+
+
+def _in_loss(row: WeightRow, in_loss: float | None, pending: dict[str, list[str]]) -> None:
+    reg = row.regularizer
+    if in_loss is None:
+        row.in_loss, row.how = True, "the loss depends on it, not linearly"
+        return
+    times = in_loss / (reg.l2 if reg.kind == "l2" else reg.l1)
+    row.in_loss = abs(times) > 1e-9
+    row.how = f"{times:.4g} x in the loss"
+    code = ("REG_NOT_IN_LOSS" if not row.in_loss else "REG_COUNTED_TWICE" if abs(times - 2.0) < 1e-6
+            else None if abs(times - 1.0) < 1e-6 else "SCALE_APPLIED_TWICE")
+    if code:
+        pending.setdefault(code, []).append(f"{row.name} ({times:.4g} x)")
+
+
+_MESSAGES = {
+    "REG_NOT_IN_LOSS": "the loss does not depend on the penalty of {} although it is in "
+                       "REGULARIZATION_LOSSES: add tf.compat.v1.losses.get_regularization_loss().",
+    "REG_COUNTED_TWICE": "the penalty of {} enters the loss twice (apply_regularization's sum plus "
+                         "get_regularization_loss(), which already holds it?): keep one.",
+    "SCALE_APPLIED_TWICE": "the penalty of {} already holds its regularizer's constant and the loss "
+                           "multiplies it again: fold the constants into one.",
+}
+
+
+def _activity(report: Report, penalties: list[Any], atoms: list[_Atom], by_var: dict[str, Any],
+              claimed: set[str], session: Any, feed_dict: Any) -> None:
+    """Collection entries that penalize no variable: activity penalties (answer 9)."""
+    for entry in penalties:
+        if entry.name in claimed:
+            continue
+        info = None
+        deps = graph_walk.ancestors(entry)
+        for atom in atoms:
+            if atom.tensor.op.name in deps and atom.subject.name not in by_var:
+                coef = graph_walk.coefficient(entry, atom.tensor)
+                if coef:
+                    info = _info(atom, coef)
+                    break
+        value = None
+        if session is not None:
+            needs_feed = any(entry.graph.get_operation_by_name(n).type == "Placeholder" for n in deps)
+            if not needs_feed or feed_dict is not None:
+                value = float(session.run(entry, feed_dict=feed_dict))
+        report.activity.append(ActivityRow(layer=entry.name, regularizer=info, penalty=value))
+
+
+def _entries_counted_twice(report: Report, penalties: list[Any], loss: Any) -> None:
+    """A collection entry (e.g. apply_regularization's sum) that the loss holds twice."""
+    if "REG_COUNTED_TWICE" in report.codes():
+        return
+    for entry in penalties:
+        c = graph_walk.coefficient(loss, entry)
+        if c is not None and abs(c - 2.0) < 1e-6:
+            report.findings.append(finding(
+                "REG_COUNTED_TWICE",
+                f"{entry.name} enters the loss twice: apply_regularization() also puts its sum in "
+                "REGULARIZATION_LOSSES, so adding get_regularization_loss() counts it again."))
