@@ -68,7 +68,9 @@ class CollectionTable(list):
 
 
 def _format_value(value: float) -> str:
-    return f"{value:.6g}"
+    # 4 significant digits: a float32 penalty over a large kernel can differ from one CPU to
+    # another from the 6th digit on (the order of the additions), and tables are compared as text.
+    return f"{value:.4g}"
 
 
 def collection_table(
