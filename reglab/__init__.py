@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "approaches", "checks", "classroom", "cli", "data", "doctor", "doctor_cli", "easynet",
     "edition", "env", "explorer", "explorer_view", "grading", "penalties", "plots", "repro",
-    "scaffold", "tf1", "train", "widgets", "workbook",
+    "scaffold", "sweep_legacy", "sweep_results", "sweep_run", "sweep_tf", "tf1", "train",
+    "widgets", "workbook",
 }
 
 

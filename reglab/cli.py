@@ -19,14 +19,15 @@ be done (a dataset that needs the network, a failed ``tf_layers`` process) exits
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from reglab import approaches
+from reglab._validate import InvalidParameterError, check_int, check_scale
 from reglab.data import DATASETS, DatasetUnavailableError
 
 
@@ -37,41 +38,46 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _lambda(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum``, with a one-line message otherwise."""
-
-    def parse(text: str) -> int:
+def _number(text: str) -> Any:
+    """``text`` as an int, else a float, else unchanged (the check then names what it is)."""
+    for kind in (int, float):
         try:
-            value = int(text)
+            return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}")
-        return value
+            pass
+    return text
 
+
+def _arg(check: Callable[..., Any], **options: Any) -> Callable[[str], Any]:
+    """An argparse ``type=``: parse a number and apply ``check`` from ``reglab._validate``.
+
+    The rule lives in ``_validate`` only; its message, without the argument's name (argparse
+    adds ``argument --x:``), becomes the one-line error.
+    """
+
+    def parse(text: str) -> Any:
+        try:
+            return check("value", _number(text), **options)
+        except InvalidParameterError as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix("value ")) from None
+
+    parse.__name__ = check.__name__  # argparse names the type in some messages
     return parse
 
 
-_positive_int = _int_at_least(1)
-_nonneg_int = _int_at_least(0)
-
-
-def _positive_float(text: str) -> float:
-    value = _lambda(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
+_lambda = _arg(check_scale)
+_positive_float = _arg(check_scale, allow_zero=False)
+_positive_int = _arg(check_int, minimum=1)
+_nonneg_int = _arg(check_int, minimum=0)
+#: The defaults of ``reglab.approaches.make_run`` (one place for them).
+_DEFAULTS = {name: p.default for name, p in inspect.signature(approaches.make_run).parameters.items()
+             if p.default is not inspect.Parameter.empty and name != "on_epoch"}
+#: The fields of a ``SweepResult`` that a sweep reports per lambda.
+_ROW = ("test_accuracy", "final_data_loss", "final_penalty", "step0_total_loss",
+        "predicted_class_counts")
+#: The settings of a sweep besides lambda, as ``make_run`` names them (argparse ``dest``).
+_SETTINGS = tuple(name for name in inspect.signature(approaches.make_run).parameters
+                  if name not in ("lam", "on_epoch"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,24 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser(
         "sweep", help="train EasyNet for several lambdas and compare",
         description="Train EasyNet (784-200-200-10, tanh, Adam) once per lambda. Lambda follows "
-        "the thread's convention: L2 penalty = lam * sum(k**2) / 2 per kernel "
-        "(keras.regularizers.l2(lam / 2)); L1 penalty = lam * sum(|k|).")
+        "the thread's (tf_slim) convention: L2 penalty = lam * sum(k**2) / 2 per kernel "
+        "(tf_slim.l2_regularizer(lam) = keras.regularizers.l2(lam / 2), not the explorer's "
+        "keras l2(lam)); L1 penalty = lam * sum(|k|).")
     sweep.add_argument("--approach", default="tf_slim", choices=list(approaches.APPROACHES),
                        help="which API trains the network (default: tf_slim, answer 3's)")
     sweep.add_argument("--lambdas", nargs="+", type=_lambda, default=[0.0, 1e-4, 1e-2, 1.0],
-                       metavar="LAM", help="regularization strengths (default: 0 1e-4 1e-2 1)"
+                       metavar="LAM", help="regularization strengths, tf_slim convention "
+                       "(L2: lam * sum(k**2) / 2 per kernel; default: 0 1e-4 1e-2 1)"
                        "; a single negative value in scientific notation needs "
                        "--lambdas=-1e-4")
     sweep.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default: 10)")
-    sweep.add_argument("--dataset", default="mnist_subset", choices=list(DATASETS),
-                       help="data set (default: mnist_subset; 'mnist' downloads on first use)")
-    sweep.add_argument("--penalty", default="l2", choices=list(approaches.PENALTIES),
-                       help="l2 (default) or l1")
-    sweep.add_argument("--batch-size", type=_positive_int, default=50, help="default: 50")
-    sweep.add_argument("--learning-rate", type=_positive_float, default=1e-3,
-                       help="Adam's learning rate (default: 1e-3)")
-    sweep.add_argument("--seed", type=_nonneg_int, default=0,
-                       help="start weights and batch order (default: 0)")
+    sweep.add_argument("--dataset", choices=list(DATASETS),
+                       help="data set (default: %(default)s; 'mnist' downloads on first use)")
+    sweep.add_argument("--penalty", choices=list(approaches.PENALTIES),
+                       help="kind of penalty (default: %(default)s)")
+    sweep.add_argument("--batch-size", type=_positive_int, help="default: %(default)s")
+    sweep.add_argument("--learning-rate", type=_positive_float,
+                       help="Adam's learning rate (default: %(default)s)")
+    sweep.add_argument("--seed", type=_nonneg_int,
+                       help="start weights and batch order (default: %(default)s)")
+    sweep.set_defaults(**_DEFAULTS)
     sweep.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     commands.add_parser(
@@ -129,12 +138,13 @@ def progress_bar(label: str, total: int, stream: TextIO | None = None) -> Any:
     """
     from tqdm import tqdm
 
+    total = check_int("total", total, minimum=0)
     bar = tqdm(total=total, desc=label, unit="epoch", file=sys.stderr if stream is None else stream,
                disable=None, ascii=True, leave=True)  # disable=None: off unless a terminal
 
     def on_epoch(done: int, data_loss: float, penalty: float) -> None:
         bar.set_postfix_str(f"data loss {data_loss:.4f}, penalty {penalty:.4f}", refresh=False)
-        bar.update(done - bar.n)
+        bar.update(max(done - bar.n, 0))
 
     bar.on_epoch = on_epoch
     return bar
@@ -147,29 +157,22 @@ def _sweep(args: argparse.Namespace, out: TextIO) -> int:
     import reglab
 
     reglab.setup(args.seed)
+    settings = {name: getattr(args, name) for name in _SETTINGS}
     rows = []
     for lam in args.lambdas:
         with progress_bar(f"lambda {lam:<8g}", args.epochs) as bar:
-            result = approaches.train(
-                args.approach, lam, args.epochs, dataset=args.dataset, batch_size=args.batch_size,
-                learning_rate=args.learning_rate, seed=args.seed, penalty=args.penalty,
-                on_epoch=bar.on_epoch)
-        rows.append({
-            "lam": lam,
-            "test_accuracy": result.test_accuracy,
-            "final_data_loss": result.final_data_loss,
-            "final_penalty": result.final_penalty,
-            "step0_total_loss": result.step0_total_loss,
-            "predicted_class_counts": result.predicted_class_counts,
-        })
-    settings = {k: getattr(args, k) for k in
-                ("approach", "penalty", "dataset", "epochs", "batch_size", "learning_rate", "seed")}
+            result = approaches.train(lam=lam, on_epoch=bar.on_epoch, **settings)
+        rows.append({"lam": lam, **{name: getattr(result, name) for name in _ROW}})
+    convention = approaches.CONVENTION[args.penalty]
     if args.json:
-        json.dump({**settings, "results": rows}, out, indent=2)
+        json.dump({**settings, "convention": convention, "results": rows}, out, indent=2)
         out.write("\n")
         return 0
-    formula = "lam * sum(k**2) / 2" if args.penalty == "l2" else "lam * sum(|k|)"
-    out.write(f"EasyNet on {args.dataset}, approach {args.approach}, penalty {formula} per kernel, "
+    from reglab.penalties import CONVENTIONS
+
+    formula = CONVENTIONS[convention][0]
+    out.write(f"EasyNet on {args.dataset}, approach {args.approach}, penalty {formula} per kernel "
+              f"with c = lambda ({convention}), "
               f"{args.epochs} epoch(s), batch {args.batch_size}, Adam({args.learning_rate:g})\n\n")
     n_classes = len(rows[0]["predicted_class_counts"])
     out.write(f"{'lambda':>8}  {'test acc':>8}  {'data loss':>9}  {'penalty':>9}  "
@@ -248,10 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "sweep":
-        supported = approaches.SUPPORTED_PENALTIES[args.approach]
-        if args.penalty not in supported:
-            parser.error(f"argument --penalty: approach {args.approach!r} supports only "
-                         f"{', '.join(supported)}, got {args.penalty!r}")
+        try:
+            approaches.check_penalty(args.approach, args.penalty)
+        except InvalidParameterError as err:
+            parser.error(f"argument --penalty: {err}")
     try:
         if args.command == "sweep":
             return _sweep(args, sys.stdout)

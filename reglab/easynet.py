@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reglab._validate import check_int
+from reglab._validate import InvalidParameterError, check_int
 from reglab.penalties import xavier_uniform_limit
 
 #: Layer widths of answer 3's network.
@@ -26,9 +26,9 @@ def initial_weights(seed: int = 0, sizes: Sequence[int] = SIZES) -> list[np.ndar
     """
     seed = check_int("seed", seed, minimum=0)
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
+        raise InvalidParameterError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
     if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least 2 layer widths, got {list(sizes)}")
+        raise InvalidParameterError(f"sizes must list at least 2 layer widths, got {list(sizes)}")
     sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     rng = np.random.default_rng(seed)
     weights: list[np.ndarray] = []

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import sys
 import warnings
 from collections.abc import Iterator
-
-import numpy as np
 
 from reglab._validate import check_int
 from reglab.env import NOTEBOOK_ENV
@@ -91,13 +88,10 @@ def seed_everything(seed: int = 0) -> None:
     Call it again before each experiment that must give the same numbers when re-run.
     """
     seed = check_int("seed", seed, minimum=0)
-    random.seed(seed)
-    np.random.seed(seed)
     with _quiet_stderr_fd():
         import keras
         import tensorflow as tf
-    keras.utils.set_random_seed(seed)
-    tf.random.set_seed(seed)
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow
     tf.config.experimental.enable_op_determinism()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -19,17 +20,21 @@ from reglab.easynet import initial_weights
     [
         (["sweep", "--approach", "nope"], "--approach"),
         (["sweep", "--lambdas", "-1"], "--lambdas"),
-        (["sweep", "--lambdas=-1e-4"], "must be a finite number >= 0, got '-1e-4'"),
+        (["sweep", "--lambdas=-1e-4"], "argument --lambdas: must be >= 0, got -0.0001"),
         # argparse reads "-1e-4" after a value as an option on Python 3.11, a number on 3.13
         (["sweep", "--lambdas", "1e-2", "-1e-4"], "-1e-4"),
         (["sweep", "--lambdas", "0", "inf"], "--lambdas"),
         (["sweep", "--lambdas", "abc"], "--lambdas"),
         (["sweep", "--epochs", "0"], "--epochs"),
-        (["sweep", "--epochs", "2.5"], "--epochs"),
+        (["sweep", "--epochs", "2.5"], "argument --epochs: must be an integer, got float 2.5"),
+        (["sweep", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
+        (["sweep", "--batch-size", "x"], "argument --batch-size: must be an integer, got str 'x'"),
+        (["sweep", "--lambdas", "nan"], "argument --lambdas: must be finite, got nan"),
         (["sweep", "--dataset", "cifar"], "--dataset"),
         (["sweep", "--penalty", "l3"], "--penalty"),
-        (["sweep", "--approach", "l2_loss", "--penalty", "l1"], "--penalty"),
-        (["sweep", "--learning-rate", "0"], "--learning-rate"),
+        (["sweep", "--approach", "l2_loss", "--penalty", "l1"],
+         "argument --penalty: penalty='l1' is not supported by approach 'l2_loss'"),
+        (["sweep", "--learning-rate", "0"], "argument --learning-rate: must be > 0, got 0.0"),
         (["penalties", "--c", "-1"], "--c"),
         (["nope"], "COMMAND"),
     ],
@@ -85,6 +90,7 @@ def test_sweep_table_in_process(capsys):
                      "--epochs", "1", "--dataset", "toy2d"]) == 0
     out = capsys.readouterr().out
     assert "predicted classes 0..1" in out
+    assert "penalty c * sum(w**2) / 2 per kernel with c = lambda (tf_slim.l2_regularizer)" in out
     assert len([line for line in out.splitlines() if line.strip().startswith(("0 ", "0.1 "))]) == 2
 
 
@@ -96,6 +102,7 @@ def test_sweep_json_piped_has_no_progress_bar_and_no_noise(capfd):
     assert captured.err == ""
     report = json.loads(captured.out)
     assert report["approach"] == "keras_loop" and report["dataset"] == "toy2d"
+    assert report["convention"] == "tf_slim.l2_regularizer"
     assert [row["lam"] for row in report["results"]] == [0.0, 0.5]
     for row in report["results"]:
         assert set(row) >= {"test_accuracy", "final_data_loss", "final_penalty",
@@ -122,4 +129,57 @@ def test_python_m_reglab_bad_argument_exit_status():
     proc = _python_m_reglab("sweep", "--epochs", "0")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        "reglab sweep: error: argument --epochs: must be an integer >= 1, got '0'"]
+        "reglab sweep: error: argument --epochs: must be >= 1, got 0"]
+
+
+def test_cli_types_apply_the_validate_rules():
+    # the argparse types are reglab._validate's checks: same verdicts on the same numbers
+    from reglab._validate import InvalidParameterError, check_int, check_scale
+
+    for text in ["0", "1", "-1", "2.5", "1e3", "inf", "nan", "abc", "1e-4"]:
+        for parse, check, options in [(cli._lambda, check_scale, {}),
+                                      (cli._positive_float, check_scale, {"allow_zero": False}),
+                                      (cli._positive_int, check_int, {"minimum": 1}),
+                                      (cli._nonneg_int, check_int, {"minimum": 0})]:
+            try:
+                expected = check("x", cli._number(text), **options)
+            except InvalidParameterError:
+                with pytest.raises(argparse.ArgumentTypeError):
+                    parse(text)
+            else:
+                assert parse(text) == expected
+
+
+def test_sweep_defaults_are_make_runs():
+    import inspect
+
+    from reglab import approaches
+
+    args = cli.build_parser().parse_args(["sweep"])
+    for name, param in inspect.signature(approaches.make_run).parameters.items():
+        if param.default is not inspect.Parameter.empty and name != "on_epoch":
+            assert getattr(args, name) == param.default, name
+    assert args.epochs == 10 and args.approach == "tf_slim"
+
+
+def test_sweep_help_names_the_lambda_convention(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "tf_slim convention (L2: lam * sum(k**2) / 2 per kernel" in text
+    assert "keras.regularizers.l2(lam / 2)" in text
+
+
+def test_progress_bar_of_total_0_and_bad_total():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    with cli.progress_bar("empty", 0, stream=stream) as bar:
+        bar.on_epoch(0, 1.0, 0.0)
+    assert bar.n == 0 and "empty" in stream.getvalue() and "%" not in stream.getvalue()
+    with pytest.raises(ValueError, match="total must be >= 0"):
+        cli.progress_bar("bad", -1, stream=stream)
+    with pytest.raises(TypeError, match="total must be an integer"):
+        cli.progress_bar("bad", 2.0, stream=stream)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from reglab import checks, easynet, plots, repro, tf1, train
+from reglab._validate import InvalidParameterError
 
 
 def test_import_reglab_does_not_import_tensorflow():
@@ -16,13 +17,22 @@ def test_import_reglab_does_not_import_tensorflow():
 
 
 def test_seed_everything_repeats_random_draws():
+    import random
+
     import tensorflow as tf
 
+    def draws():
+        return random.random(), np.random.rand(), float(tf.random.uniform(()))
+
     repro.seed_everything(5)
-    first = (np.random.rand(), float(tf.random.uniform(())))
+    first = draws()
     repro.seed_everything(5)
-    second = (np.random.rand(), float(tf.random.uniform(())))
-    assert first == second
+    assert draws() == first
+    repro.seed_everything(6)
+    assert all(a != b for a, b in zip(draws(), first, strict=True))  # each source is seeded
+    from tensorflow.python.framework import config as tf_config
+
+    assert tf_config.is_op_determinism_enabled()  # kept: set_random_seed does not do this
 
 
 def test_fresh_graph_isolates_collections():
@@ -100,8 +110,10 @@ def test_minibatches_cover_each_index_once_per_epoch():
         (repro.fix_threads, {"threads": 0}, ValueError, "threads must be >= 1"),
         (repro.fix_threads, {"threads": "2"}, TypeError, "threads must be an integer"),
         (easynet.initial_weights, {"seed": -1}, ValueError, "seed must be >= 0"),
-        (easynet.initial_weights, {"sizes": (784,)}, ValueError, "sizes must list at least 2"),
-        (easynet.initial_weights, {"sizes": "784"}, TypeError, "sizes must be a sequence"),
+        (easynet.initial_weights, {"sizes": (784,)}, InvalidParameterError,
+         "sizes must list at least 2"),
+        (easynet.initial_weights, {"sizes": "784"}, InvalidParameterError,
+         "sizes must be a sequence"),
         (easynet.initial_weights, {"sizes": (784, 0)}, ValueError, "sizes\\[1\\] must be >= 1"),
         (train.epoch_order, {"n": 0, "epoch": 0}, ValueError, "n must be >= 1"),
         (train.epoch_order, {"n": 5, "epoch": -1}, ValueError, "epoch must be >= 0"),
@@ -154,14 +166,26 @@ def test_checks_bad_arguments(call, error, match):
         call()
 
 
-def test_plots_return_figures():
+def test_plots_draw_the_given_data():
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = plots.plot_loss_and_penalty({"a": [3, 2, 1]}, penalty_curves={"a": [0.1, 0.2, 0.3]})
-    assert len(fig.axes) == 2
-    fig = plots.plot_weight_histograms({"a": np.arange(10.0), "b": np.ones(4)})
-    assert len(fig.axes) == 1
+    fig = plots.plot_loss_and_penalty({"a": [3, 2, 1], "b": [5, 4]},
+                                      penalty_curves={"a": [0.1, 0.2, 0.3]}, xlabel="epoch")
+    loss_ax, penalty_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["a", "b"]
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), [3, 2, 1])
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [5, 4])
+    np.testing.assert_array_equal(penalty_ax.lines[0].get_ydata(), [0.1, 0.2, 0.3])
+    assert loss_ax.get_title() == "data loss" and penalty_ax.get_xlabel() == "epoch"
+    fig = plots.plot_weight_histograms({"a": np.arange(10.0), "b": np.ones(4)}, bins=5, log=False)
+    (ax,) = fig.axes
+    a_hist, b_hist = ax.patches  # one step outline per key
+    assert [a_hist.get_label(), b_hist.get_label()] == ["a", "b"]
+    # the outline's heights are the counts: 0..9 in 5 equal bins is 2 each; the 4 ones fall in bin 0
+    a_heights = sorted({round(y, 9) for _, y in a_hist.get_xy()})
+    assert a_heights == [0.0, 2.0]
+    assert max(y for _, y in b_hist.get_xy()) == 4.0
 
 
 @pytest.mark.parametrize(
