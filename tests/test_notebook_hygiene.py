@@ -163,3 +163,24 @@ def test_exercise_structure(path):
             f"the solution cell of {ex.label!r} must check that exercise only, found {labels}")
         assert ex.label.startswith("Exercise"), f"label {ex.label!r} must start with 'Exercise'"
     assert len({ex.label for ex in exercises}) == len(exercises), "two exercises share a label"
+
+
+THREAD_URL = "https://stackoverflow.com/questions/37107223"
+
+
+def _answers_on_the_map() -> dict[str, str]:
+    """notebook stem -> its 'thread answers' column in the README's map ('-' for none)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| \[(\d\d_\w+)\]\([^)]*\) \|.*\| ([^|]+) \|$", readme, re.M)
+    return {stem: answers.strip() for stem, answers in rows}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebooks_that_quote_the_thread_link_it(path):
+    """The thread is CC BY-SA: every notebook that draws on its answers links the question."""
+    answers = _answers_on_the_map().get(path.stem)
+    assert answers is not None, f"{path.stem} has no row in the README's map"
+    if answers in ("-", "—"):
+        return
+    text = "".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
+    assert THREAD_URL in text, f"{path.stem} quotes the thread (answers {answers}) but does not link it"
