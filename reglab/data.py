@@ -12,6 +12,8 @@ name               what                                                        n
 =================  ==========================================================  ===========
 
 Every split is stratified: each class keeps its share in train and test.
+``train_val_test_split`` adds a validation part, carved out of ``load_dataset``'s training part
+(the test part stays the same).
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from reglab._validate import check_choice, check_fraction, check_int, check_scale
+from reglab._validate import (
+    InvalidParameterError,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_scale,
+)
 
 #: Folder of the shipped data files.
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -86,6 +94,21 @@ def verify_file(path: str | Path, expected_sha256: str) -> Path:
     return path
 
 
+def check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(x, y)`` as arrays if they have the same number of rows and ``y`` is 1-D.
+
+    Raises ``InvalidParameterError`` (a ``ValueError``) showing both shapes otherwise.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim < 1 or y.ndim != 1 or len(x) != len(y):
+        raise InvalidParameterError(
+            f"x and y must have the same number of rows and y must be 1-D; "
+            f"got x {x.shape}, y {y.shape}"
+        )
+    return x, y
+
+
 def stratified_split(
     x: Any, y: Any, test_size: float | int, seed: int = 0
 ) -> Split:
@@ -95,13 +118,7 @@ def stratified_split(
     """
     from sklearn.model_selection import train_test_split
 
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if x.ndim < 1 or y.ndim != 1 or len(x) != len(y):
-        raise ValueError(
-            f"x and y must have the same number of rows and y must be 1-D; "
-            f"got x {x.shape}, y {y.shape}"
-        )
+    x, y = check_xy(x, y)
     if isinstance(test_size, float):
         test_size = check_fraction("test_size", test_size)
     else:
@@ -193,3 +210,90 @@ def load_dataset(name: str = "mnist_subset", *, test_size: int | None = None, se
     test_size = check_int("test_size", test_size, minimum=1)
     loader = {"mnist_subset": _mnist_subset, "digits": _digits, "toy2d": _toy2d}[name]
     return loader(test_size, seed)
+
+
+class SplitWithValidation(NamedTuple):
+    """A train/validation/test split: features as float32 arrays, labels as int64 arrays.
+
+    ``*_index`` are the row numbers of each part in the full dataset (for ``mnist_subset``,
+    in ``mnist_subset_arrays()``): the three parts are disjoint and together cover every row.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    train_index: np.ndarray
+    val_index: np.ndarray
+    test_index: np.ndarray
+
+    @property
+    def num_classes(self) -> int:
+        """Number of distinct labels across the three parts."""
+        return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max()) + 1)
+
+
+_SMALL_ARRAYS = {
+    "mnist_subset": lambda seed: _scaled_mnist_subset(),
+    "digits": lambda seed: _digits_arrays(),
+    "toy2d": lambda seed: make_toy2d(seed=seed),
+}
+
+
+def _scaled_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
+    images, labels = mnist_subset_arrays()
+    return images.astype(np.float32) / 255.0, labels
+
+
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.data.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
+
+
+def train_val_test_split(
+    name: str = "mnist_subset",
+    *,
+    validation_size: int = 1000,
+    test_size: int | None = None,
+    seed: int = 0,
+) -> SplitWithValidation:
+    """Load dataset ``name`` as a stratified train / validation / test split.
+
+    The test part is exactly ``load_dataset(name, test_size=test_size, seed=seed)``'s test set
+    (same images, same order), so test figures stay comparable with the notebooks that use
+    ``load_dataset``; the validation part (``validation_size`` samples, stratified) is carved
+    out of that split's training part with the same ``seed``. For ``mnist_subset`` with the
+    defaults: 3,000 / 1,000 / 1,000 images, 300 / 100 / 100 of each digit.
+
+    Only the offline datasets (``mnist_subset``, ``digits``, ``toy2d``) are accepted.
+    """
+    name = check_choice("name", name, tuple(_SMALL_ARRAYS))
+    seed = check_int("seed", seed, minimum=0)
+    if test_size is None:
+        test_size = _SMALL_DEFAULT_TEST[name]
+    test_size = check_int("test_size", test_size, minimum=1)
+    validation_size = check_int("validation_size", validation_size, minimum=1)
+    x, y = _SMALL_ARRAYS[name](seed)
+    rows = np.arange(len(y))
+    if test_size >= len(y):
+        raise InvalidParameterError(
+            f"test_size must be < the number of samples {len(y)}, got {test_size}"
+        )
+    if validation_size >= len(y) - test_size:
+        raise InvalidParameterError(
+            f"validation_size must be < the {len(y) - test_size} samples left after the test "
+            f"set, got {validation_size}"
+        )
+    # Splitting the row numbers with the labels gives the same shuffle as load_dataset's split
+    # of the arrays (scikit-learn draws the permutation from y and the seed only).
+    first = stratified_split(rows, y, test_size, seed)
+    second = stratified_split(first.x_train, first.y_train, validation_size, seed)
+    train_index, val_index, test_index = second.x_train, second.x_test, first.x_test
+    return SplitWithValidation(
+        x[train_index], second.y_train, x[val_index], second.y_test, x[test_index], first.y_test,
+        train_index, val_index, test_index,
+    )

@@ -145,3 +145,90 @@ def test_verify_file_bad_arguments(tmp_path):
         data.verify_file(3, "0" * 64)
     with pytest.raises(ValueError, match="expected_sha256 must be a 64-character hex string"):
         data.verify_file(tmp_path, "abc")
+
+
+def test_train_val_test_split_sizes_and_strata():
+    split = data.train_val_test_split("mnist_subset", validation_size=1000)
+    assert split.x_train.shape == (3000, 784) and split.x_val.shape == (1000, 784)
+    assert split.x_test.shape == (1000, 784)
+    assert np.bincount(split.y_train).tolist() == [300] * 10
+    assert np.bincount(split.y_val).tolist() == [100] * 10
+    assert np.bincount(split.y_test).tolist() == [100] * 10
+    assert split.x_val.dtype == np.float32 and split.y_val.dtype == np.int64
+    assert split.num_classes == 10
+
+
+def test_train_val_test_split_is_deterministic_and_seeded():
+    first = data.train_val_test_split()
+    second = data.train_val_test_split()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = data.train_val_test_split(seed=1)
+    assert not np.array_equal(first.val_index, other.val_index)
+
+
+def test_train_val_test_split_parts_are_disjoint_and_match_the_rows():
+    split = data.train_val_test_split()
+    parts = [set(split.train_index), set(split.val_index), set(split.test_index)]
+    assert sum(map(len, parts)) == 5000 and set().union(*parts) == set(range(5000))
+    images, labels = data.mnist_subset_arrays()
+    np.testing.assert_array_equal(split.x_val, images[split.val_index] / np.float32(255))
+    np.testing.assert_array_equal(split.y_train, labels[split.train_index])
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_train_val_test_split_keeps_load_datasets_test_set(seed):
+    split = data.train_val_test_split(seed=seed)
+    old = data.load_dataset("mnist_subset", seed=seed)
+    np.testing.assert_array_equal(split.x_test, old.x_test)
+    np.testing.assert_array_equal(split.y_test, old.y_test)
+    # train + val together are load_dataset's training images
+    together = np.concatenate([split.x_train, split.x_val])
+    assert sorted(map(bytes, together)) == sorted(map(bytes, old.x_train))
+
+
+@pytest.mark.parametrize("name", ["digits", "toy2d"])
+def test_train_val_test_split_small_datasets(name):
+    split = data.train_val_test_split(name, validation_size=50)
+    old = data.load_dataset(name)
+    assert len(split.y_val) == 50
+    np.testing.assert_array_equal(split.x_test, old.x_test)
+    assert len(split.y_train) + 50 == len(old.y_train)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"name": "mnist"}, "name"),
+        ({"name": 3}, "name"),
+        ({"validation_size": 0}, "validation_size"),
+        ({"validation_size": 0.2}, "validation_size"),
+        ({"validation_size": True}, "validation_size"),
+        ({"validation_size": 4000}, "validation_size"),
+        ({"test_size": 5000}, "test_size"),
+        ({"test_size": "1000"}, "test_size"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_train_val_test_split_bad_input_names_the_argument(kwargs, argument):
+    from reglab._validate import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=argument):
+        data.train_val_test_split(**kwargs)
+
+
+def test_load_dataset_is_unchanged_by_the_validation_split():
+    split = data.load_dataset("mnist_subset")
+    assert split.x_train.shape == (4000, 784) and split.x_test.shape == (1000, 784)
+    assert not hasattr(split, "x_val")
+
+
+def test_check_xy_names_both_shapes():
+    from reglab._validate import InvalidParameterError
+
+    x, y = data.check_xy([[1.0], [2.0]], [0, 1])
+    assert x.shape == (2, 1) and y.shape == (2,)
+    with pytest.raises(InvalidParameterError, match=r"got x \(2, 1\), y \(3,\)"):
+        data.check_xy([[1.0], [2.0]], [0, 1, 1])
+    with pytest.raises(ValueError, match="same number of rows"):
+        data.stratified_split(np.zeros((4, 2)), np.zeros((4, 1)), 2)

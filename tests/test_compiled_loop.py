@@ -1,0 +1,122 @@
+"""reglab.compiled_loop: batches in the workbook's order, a compiled epoch, evaluation, restart."""
+
+import numpy as np
+import pytest
+
+from reglab._validate import InvalidParameterError
+from reglab.train import epoch_order
+
+compiled_loop = pytest.importorskip("reglab.compiled_loop")
+keras = compiled_loop.keras
+tf = compiled_loop.tf
+
+
+def _data(n=40, features=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, features)).astype(np.float32), rng.integers(0, classes, n)
+
+
+def _model(dropout=0.0):
+    layers = [keras.Input((6,)), keras.layers.Dense(5, activation="tanh")]
+    if dropout:
+        layers.append(keras.layers.Dropout(dropout, seed=1))
+    layers.append(keras.layers.Dense(3))
+    return keras.Sequential(layers)
+
+
+def _step(model, optimizer):
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=yb, logits=model(xb, training=True)))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+    return step
+
+
+def test_epoch_batches_follow_the_workbook_order_and_drop_the_remainder():
+    x, y = _data(n=23)
+    xs, ys = compiled_loop.epoch_batches(x, y, 5, epoch=2, seed=3)
+    assert xs.shape == (4, 5, 6) and ys.shape == (4, 5)
+    order = epoch_order(23, 2, 3)[:20]
+    np.testing.assert_array_equal(xs.reshape(20, 6), x[order])
+    np.testing.assert_array_equal(ys.ravel(), y[order])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [({"batch_size": 0}, "batch_size"), ({"batch_size": 41}, "batch_size"),
+     ({"batch_size": 2.0}, "batch_size"), ({"epoch": -1}, "epoch")],
+)
+def test_epoch_batches_bad_input(kwargs, argument):
+    x, y = _data()
+    args = {"batch_size": 5, "epoch": 0, **kwargs}
+    with pytest.raises(InvalidParameterError, match=argument):
+        compiled_loop.epoch_batches(x, y, **args)
+    with pytest.raises(InvalidParameterError, match="same number of rows"):
+        compiled_loop.epoch_batches(x, y[:-1], 5, 0)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_compiled_epoch_equals_the_step_by_step_loop(jit):
+    x, y = _data()
+    weights = _model().get_weights()
+    results = []
+    for compiled in (True, False):
+        model, optimizer = _model(), keras.optimizers.Adam(1e-2)
+        model.set_weights(weights)
+        step = _step(model, optimizer)
+        xs, ys = compiled_loop.epoch_batches(x, y, 10, 0)
+        if compiled:
+            mean_loss = compiled_loop.compile_epoch(step, jit_compile=jit)(xs, ys)
+        else:
+            mean_loss = float(np.mean([float(step(tf.constant(a), tf.constant(b)))
+                                       for a, b in zip(xs, ys, strict=True)]))
+        results.append((mean_loss, model.get_weights()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_compile_epoch_bad_input():
+    with pytest.raises(InvalidParameterError, match="step"):
+        compiled_loop.compile_epoch(3)
+    with pytest.raises(InvalidParameterError, match="jit_compile"):
+        compiled_loop.compile_epoch(lambda a, b: 0.0, jit_compile=1)
+
+
+def test_evaluate_counts_and_ignores_dropout():
+    x, y = _data()
+    model = _model(dropout=0.5)
+    evaluate = compiled_loop.compile_evaluate(model)
+    loss, accuracy = evaluate(x, y)
+    logits = model(x).numpy()
+    expected = np.mean(np.argmax(logits, axis=1) == y)
+    assert accuracy == expected and evaluate(x, y) == (loss, accuracy)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert loss == pytest.approx(-np.mean(log_p[np.arange(len(y)), y]), rel=1e-5)
+    assert evaluate.model is model
+    with pytest.raises(InvalidParameterError, match="model"):
+        compiled_loop.compile_evaluate("model")
+    with pytest.raises(InvalidParameterError, match="jit_compile"):
+        compiled_loop.compile_evaluate(model, jit_compile="yes")
+
+
+def test_restart_gives_the_same_run_twice_and_keeps_the_learning_rate():
+    x, y = _data()
+    model, optimizer = _model(dropout=0.5), keras.optimizers.Adam(1e-2)
+    start = [w.copy() for w in model.get_weights()]
+    epoch = compiled_loop.compile_epoch(_step(model, optimizer), jit_compile=False)
+    runs = []
+    for _ in range(2):
+        compiled_loop.restart(model, optimizer, start, seed=4)
+        assert int(optimizer.iterations) == 0
+        for e in range(2):
+            epoch(*compiled_loop.epoch_batches(x, y, 10, e))
+        runs.append(model.get_weights())
+    assert float(optimizer.learning_rate) == pytest.approx(1e-2)
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(InvalidParameterError, match="seed"):
+        compiled_loop.restart(model, optimizer, start, seed=-1)
