@@ -14,7 +14,7 @@ __all__ = ["setup"]
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "approaches", "checks", "classroom", "cli", "data", "doctor", "doctor_cli", "easynet",
+    "approaches", "checks", "classroom", "cli", "compiled_loop", "data", "doctor", "doctor_cli", "easynet",
     "edition", "env", "explorer", "explorer_view", "grading", "penalties", "plots", "repro",
     "scaffold", "sweep_legacy", "sweep_results", "sweep_run", "sweep_tf", "tf1", "train",
     "widgets", "workbook",
