@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reglab.workbook import NEXT_HEADING, read_notebook, source
+from reglab.workbook import NEXT_HEADING, source
 
 NAME = re.compile(r"^(\d\d)_([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 MAP_ROW = re.compile(r"^\| \[(\d\d_[a-z0-9_]+)\]\(([^)]*)\)", re.M)
@@ -139,7 +139,6 @@ def create_notebook(name: object, root: str | Path) -> Path:
         raise ValueError("00_start_here.ipynb has no map of the notebooks")
     map_cell.source = _add_map_row(source(map_cell), name, what)
     last = nbformat.read(previous, as_version=4)
-    read_notebook(previous)
     next_cell = next((c for c in reversed(last.cells) if c.cell_type == "markdown"
                       and source(c).lstrip().startswith(NEXT_HEADING)), None)
     if next_cell is not None:
