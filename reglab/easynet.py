@@ -42,3 +42,34 @@ def initial_weights(seed: int = 0, sizes: Sequence[int] = SIZES) -> list[np.ndar
 def kernels(weights: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The kernels (2-D arrays) of a weight list, in order: what a kernel regularizer sees."""
     return [w for w in weights if np.ndim(w) == 2]
+
+
+def logits_float64(weights: Sequence[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """EasyNet's forward pass in float64, to check what TensorFlow computed.
+
+    ``h_0 = x``; ``h_{i+1} = tanh(h_i @ kernel_i + bias_i)`` for the hidden layers; the last
+    layer gives the logits ``h_n @ kernel_n + bias_n`` (no activation).
+    """
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+        raise InvalidParameterError(
+            f"weights must be a list [kernel_0, bias_0, kernel_1, bias_1, ...], got {type(weights).__name__}"
+        )
+    if len(weights) < 2 or len(weights) % 2:
+        raise InvalidParameterError(
+            f"weights must hold kernel/bias pairs [kernel_0, bias_0, ...], got {len(weights)} arrays"
+        )
+    h = np.asarray(x, dtype=np.float64)
+    if h.ndim != 2:
+        raise InvalidParameterError(f"x must be a 2-D array (examples, features), got shape {h.shape}")
+    for i in range(0, len(weights), 2):
+        kernel = np.asarray(weights[i], dtype=np.float64)
+        bias = np.asarray(weights[i + 1], dtype=np.float64)
+        if kernel.ndim != 2 or kernel.shape[0] != h.shape[1] or bias.shape != (kernel.shape[1],):
+            raise InvalidParameterError(
+                f"weights[{i}] and weights[{i + 1}] must be a ({h.shape[1]}, n) kernel and an (n,) bias, "
+                f"got shapes {kernel.shape} and {bias.shape}"
+            )
+        h = h @ kernel + bias
+        if i < len(weights) - 2:
+            h = np.tanh(h)
+    return h

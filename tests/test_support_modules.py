@@ -92,6 +92,17 @@ def test_initial_weights_are_xavier_uniform_and_repeatable():
     assert [k.shape for k in easynet.kernels(weights)] == [(784, 200), (200, 200), (200, 10)]
 
 
+def test_logits_float64_is_the_tanh_network_in_float64():
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=s).astype(np.float32) for s in [(3, 4), (4,), (4, 2), (2,)]]
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    w = [a.astype(np.float64) for a in weights]
+    expected = np.tanh(x.astype(np.float64) @ w[0] + w[1]) @ w[2] + w[3]
+    got = easynet.logits_float64(weights, x)
+    assert got.dtype == np.float64 and got.shape == (5, 2)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_minibatches_cover_each_index_once_per_epoch():
     batches = list(train.minibatches(10, 4, epoch=0, seed=0))
     assert [len(b) for b in batches] == [4, 4, 2]
@@ -115,6 +126,14 @@ def test_minibatches_cover_each_index_once_per_epoch():
         (easynet.initial_weights, {"sizes": "784"}, InvalidParameterError,
          "sizes must be a sequence"),
         (easynet.initial_weights, {"sizes": (784, 0)}, ValueError, "sizes\\[1\\] must be >= 1"),
+        (easynet.logits_float64, {"weights": np.zeros((3, 4)), "x": np.zeros((1, 3))},
+         InvalidParameterError, "weights must be a list"),
+        (easynet.logits_float64, {"weights": [np.zeros((3, 4))], "x": np.zeros((1, 3))},
+         InvalidParameterError, "kernel/bias pairs"),
+        (easynet.logits_float64, {"weights": [np.zeros((3, 4)), np.zeros(4)], "x": np.zeros(3)},
+         InvalidParameterError, "x must be a 2-D array"),
+        (easynet.logits_float64, {"weights": [np.zeros((3, 4)), np.zeros(5)], "x": np.zeros((1, 3))},
+         InvalidParameterError, "must be a \\(3, n\\) kernel"),
         (train.epoch_order, {"n": 0, "epoch": 0}, ValueError, "n must be >= 1"),
         (train.epoch_order, {"n": 5, "epoch": -1}, ValueError, "epoch must be >= 0"),
         (lambda **kw: list(train.minibatches(**kw)), {"n": 5, "batch_size": 0},
