@@ -9,6 +9,7 @@ for a class:
     python3 tasks.py check [PATH ...]         run notebooks, say which exercises are right
     python3 tasks.py student-edition DIR      the workbook without solutions, for students
     python3 tasks.py new NN_topic             a new notebook from the template, on the maps
+    python3 tasks.py book [--repository URL]  the workbook as a static website, in _build/html
 
 and, for maintainers:
 
@@ -18,6 +19,7 @@ and, for maintainers:
 
 Set-up is idempotent: ``.venv`` is (re)built only when requirements.txt, pyproject.toml or the
 Python version change, tracked by a hash stamp in ``.venv``; a second run installs nothing.
+``book`` and ``test`` (which builds the book) also install requirements-book.txt, stamped alike.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".reglab-installed"
+BOOK_STAMP = VENV / ".reglab-installed-book"
 #: The Python versions the pins install on and the suite is run with.
 PYTHONS = ((3, 11), (3, 12), (3, 13))
 #: Present in a student edition (``tasks.py student-edition``).
@@ -43,9 +46,9 @@ EDITION_MARKER = ROOT / "STUDENT_EDITION"
 NOTEBOOK_ENV: dict[str, str] = runpy.run_path(str(ROOT / "reglab" / "env.py"))["NOTEBOOK_ENV"]
 
 
-def _inputs_hash() -> str:
+def _inputs_hash(names: tuple[str, ...] = ("requirements.txt", "pyproject.toml")) -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in names:
         digest.update((ROOT / name).read_bytes())
     digest.update("python {}.{}".format(*sys.version_info[:2]).encode())
     return digest.hexdigest()
@@ -67,15 +70,24 @@ def _venv_python() -> str:
     return "unknown"
 
 
-def setup() -> None:
+def setup(*, book: bool = False) -> None:
     """Create .venv and install the pinned requirements, unless already done for these pins.
 
     The stamp also holds the Python version: running this file with another Python rebuilds
-    ``.venv`` with it.
+    ``.venv`` with it.  ``book=True`` also installs requirements-book.txt (the website's tools).
     """
     wanted = _inputs_hash()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted and PY.exists():
-        return
+    if not (STAMP.exists() and STAMP.read_text().strip() == wanted and PY.exists()):
+        _setup_venv(wanted)
+    if book:
+        wanted_book = _inputs_hash(("requirements-book.txt",))
+        if not (BOOK_STAMP.exists() and BOOK_STAMP.read_text().strip() == wanted_book):
+            _run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "-r", "requirements-book.txt")
+            BOOK_STAMP.write_text(wanted_book + "\n")
+
+
+def _setup_venv(wanted: str) -> None:
     if sys.version_info[:2] not in PYTHONS:
         supported = ", ".join("{}.{}".format(*v) for v in PYTHONS)
         sys.exit(f"reglab needs Python {supported} to set up .venv; this is "
@@ -110,7 +122,7 @@ def test(args: list[str]) -> None:
     if EDITION_MARKER.exists():
         sys.exit("this is a student edition: its notebooks are yours to edit, so the strict output "
                  "tests do not apply. Use `python3 tasks.py check` to see which exercises are right.")
-    setup()
+    setup(book=True)
     started = time.perf_counter()
     _run(PY, "-m", "ruff", "check", ".", env=_env())
     _run(PY, "-m", "pytest", "-n", "2", "--dist", "loadscope", "--nbval",
@@ -147,6 +159,11 @@ def new(args: list[str]) -> None:
     notebooks([f"notebooks/{name}.ipynb"])
 
 
+def book(args: list[str]) -> None:
+    setup(book=True)
+    _run(PY, "-m", "reglab.book", *args, env=_env())
+
+
 def lint(args: list[str]) -> None:
     setup()
     _run(PY, "-m", "ruff", "check", ".", *args)
@@ -154,7 +171,7 @@ def lint(args: list[str]) -> None:
 
 COMMANDS = {
     "lab": lab, "test": test, "check": check, "student-edition": student_edition, "new": new,
-    "notebooks": notebooks, "bench": bench, "lint": lint,
+    "book": book, "notebooks": notebooks, "bench": bench, "lint": lint,
 }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from reglab.explorer import TrainResult
 
-__all__ = ["NEAR_ZERO", "FigureView", "plane"]
+__all__ = ["NEAR_ZERO", "FigureView", "penalty_in_every_api", "plane"]
 
 #: |w| below this counts as "near zero" in the sparsity figures.
 NEAR_ZERO = 1e-2
@@ -196,6 +196,24 @@ def _first_layer_mosaic(w: np.ndarray) -> np.ndarray:
         r, c = divmod(j, cols)
         mosaic[1 + 9 * r : 9 + 9 * r, 1 + 9 * c : 9 + 9 * c] = w[:, j].reshape(8, 8)
     return mosaic
+
+
+def penalty_in_every_api(penalty: str, lam: float) -> str:
+    """The explorer's penalty written in the APIs of the thread (Keras convention, no 1/2).
+
+    ``("l2", c)``: ``c * sum(w**2) = keras.regularizers.l2(c) = tf_slim.l2_regularizer(2c)``;
+    ``("l1", c)``: ``c * sum|w| = keras.regularizers.l1(c) = tf_slim.l1_regularizer(c)``.
+    What the widget's status line and the static explorer print under the picture.
+    """
+    if penalty == "none" or lam == 0.0:
+        return "no penalty (lambda = 0)"
+    if penalty == "l2":
+        return (f"penalty = {lam:.3g} * sum(w\u00b2) = keras.regularizers.l2({lam:.3g}) "
+                f"= tf_slim.l2_regularizer({2 * lam:.3g})")
+    if penalty == "l1":
+        return (f"penalty = {lam:.3g} * sum|w| = keras.regularizers.l1({lam:.3g}) "
+                f"= tf_slim.l1_regularizer({lam:.3g})")
+    raise ValueError(f"penalty must be one of 'none', 'l1', 'l2', got {penalty!r}")
 
 
 def _setting_label(result: TrainResult) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from reglab._validate import check_choice, check_scale
 from reglab.explorer import DATASETS, Explorer
+from reglab.explorer_view import penalty_in_every_api
 from reglab.penalties import PENALTIES
 
 #: The slider's range (powers of ten) and resolution.
@@ -125,14 +126,7 @@ class ExplorerApp:
             )
 
     def _status_html(self, result: Any, trained: float, drawn: float) -> str:
-        if result.penalty == "none":
-            formula = "no penalty (lambda = 0)"
-        elif result.penalty == "l2":
-            formula = (f"penalty = {result.lam:.3g} * sum(w\u00b2) = keras.regularizers.l2("
-                       f"{result.lam:.3g}) = tf_slim.l2_regularizer({2 * result.lam:.3g})")
-        else:
-            formula = (f"penalty = {result.lam:.3g} * sum|w| = keras.regularizers.l1("
-                       f"{result.lam:.3g}) = tf_slim.l1_regularizer({result.lam:.3g})")
+        formula = penalty_in_every_api(result.penalty, result.lam)
         timing = ("from the cache" if trained < 0.005
                   else f"trained in {1000 * trained:.0f} ms")
         return (

@@ -39,6 +39,7 @@ def fake_venv(tasks, tmp_path, monkeypatch):
     monkeypatch.setattr(tasks, "VENV", venv)
     monkeypatch.setattr(tasks, "PY", venv / "bin" / "python")
     monkeypatch.setattr(tasks, "STAMP", venv / ".reglab-installed")
+    monkeypatch.setattr(tasks, "BOOK_STAMP", venv / ".reglab-installed-book")
     return venv
 
 
@@ -59,6 +60,18 @@ def test_setup_reinstalls_when_the_pins_change(tasks, fake_venv, monkeypatch):
     tasks.setup()
     assert any("requirements.txt" in args for args in calls)
     assert tasks.STAMP.read_text().strip() == tasks._inputs_hash()
+
+
+def test_the_book_tools_are_installed_once_and_only_for_the_book(tasks, fake_venv, monkeypatch):
+    tasks.STAMP.write_text(tasks._inputs_hash() + "\n")
+    assert _recorded_setup(tasks, monkeypatch) == []  # lab, check, ...: no book tools
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append([str(a) for a in args]))
+    tasks.setup(book=True)
+    assert [c[-2:] for c in calls] == [["-r", "requirements-book.txt"]]
+    calls.clear()
+    tasks.setup(book=True)
+    assert calls == [], "the book tools were installed a second time"
 
 
 def test_unknown_command_prints_usage(tasks, capsys):
@@ -114,8 +127,9 @@ def test_the_plain_pip_route_of_the_readme_is_what_setup_runs(tasks, fake_venv, 
     assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
 
 
-def test_requirements_are_exact_pins():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-book.txt"])
+def test_requirements_are_exact_pins(name):
+    for line in (ROOT / name).read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line.strip()), line
 

@@ -7,9 +7,7 @@ presses the right arrow key on the lambda slider and clicks "L1", and checks eac
 picture's PNG bytes change.  Speed is not asserted here (see benchmarks/bench_speed.py); the
 seconds from key press to new picture are printed for information.
 
-Needs Debian's ``chromium`` (``.ci/install-browser``) and the ``playwright`` package (its own
-driver, never its browser download).  Skips with the reason when either is missing, unless
-``REGLAB_REQUIRE_BROWSER=1``, which turns the skip into a failure (CI).
+Chromium, its flags and when to skip: ``tests/browser/chromium.py``.
 """
 
 from __future__ import annotations
@@ -30,33 +28,16 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.browser.chromium import CHROMIUM, CHROMIUM_FLAGS, playwright_api
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "notebooks/10_explorer.ipynb"
-CHROMIUM = os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_S = 90
 PAGE_LOAD_MS = 180_000
 # TF import + the whole notebook, on a loaded 2-core machine
 RUN_ALL_MS = int(os.environ.get("REGLAB_BROWSER_RUN_MS", 400_000))
 REDRAW_MS = 90_000
 LAST_OUTPUT = "[x] Exercise 3"  # printed by the notebook's last code cell
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REGLAB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}; REGLAB_REQUIRE_BROWSER=1 demands the browser test")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -247,12 +228,7 @@ def _after_change(page, img, old_src: str) -> tuple[str, bytes, float]:  # noqa:
 
 
 def test_explorer_redraws_when_the_slider_moves(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (run .ci/install-browser)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (see requirements.txt)")
+    expect, sync_playwright = playwright_api()
     # JupyterLab occasionally swaps a freshly opened notebook's kernel; one retry with a fresh
     # server and browser keeps that from failing CI, and the first failure is still printed.
     try:
