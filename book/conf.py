@@ -20,6 +20,9 @@ nb_execution_mode = "off"
 # No widget JavaScript from a CDN: the widgets need a kernel; the book has a static explorer.
 nb_ipywidgets_js = {}
 nb_merge_streams = True
+# only the Solutions are folded (reglab.book tags them hide-cell)
+nb_code_prompt_show = "Show the solution"
+nb_code_prompt_hide = "Hide the solution"
 myst_enable_extensions = ["dollarmath", "html_image"]
 myst_heading_anchors = 3
 # the anchors JupyterLab gives headings, which the notebooks link to

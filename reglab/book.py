@@ -63,7 +63,7 @@ EXPLORER_FRAME = """<div class="reglab-static-explorer">
 <p><em>In the book, the explorer runs without a kernel: every setting below was trained ahead
 by the same TensorFlow engine. <a href="explorer/index.html">Open it on its own page</a>.</em></p>
 <iframe src="explorer/index.html" title="the explorer, precomputed" loading="lazy"
-        style="width: 100%; height: 36em; border: 1px solid #ccc;"></iframe>
+        style="width: 100%; height: 26em; border: 1px solid #ccc;"></iframe>
 </div>"""
 
 REDIRECT = """<!DOCTYPE html>
