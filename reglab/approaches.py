@@ -48,13 +48,16 @@ epsilon=1e-7)`` (Keras' epsilon; TF1's ``AdamOptimizer`` defaults to 1e-8, so it
 Every trainer starts from the run's weights, biases included.  What a ``SweepResult`` records
 is in ``reglab.sweep_results``; the settings (``Run``) in ``reglab.sweep_run``; the shared
 TensorFlow plumbing in ``reglab.sweep_tf``; the ``tf_layers`` process in ``reglab.sweep_legacy``.
-This module holds the seven trainers, their registry and the entry point ``train``.
+This module holds the seven trainers, their registry, the entry point ``train`` and ``source``,
+which shows a trainer's code (or a helper's) in a notebook as it runs.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
+import textwrap
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -88,8 +91,9 @@ from reglab.sweep_tf import (
 
 __all__ = [
     "ADAM_EPSILON", "APPROACHES", "CONVENTION", "HIDDEN", "PENALTIES", "SUPPORTED_PENALTIES",
-    "EpochCallback", "Run", "SweepResult", "check_penalty", "get_variable", "keras_fit",
-    "keras_loop", "l2_loss", "make_run", "tf_layers", "tf_slim", "train", "variable_scope",
+    "EpochCallback", "Run", "SourceCode", "SweepResult", "check_penalty", "get_variable",
+    "keras_fit", "keras_loop", "l2_loss", "make_run", "source", "tf_layers", "tf_slim", "train",
+    "variable_scope",
 ]
 
 
@@ -259,6 +263,48 @@ APPROACHES: dict[str, Callable[[Run], SweepResult]] = {
 SUPPORTED_PENALTIES: dict[str, tuple[str, ...]] = {
     name: ("l2",) if name == "l2_loss" else PENALTIES for name in APPROACHES
 }
+
+
+# --------------------------------------------------------------------------- showing the code
+
+
+class SourceCode:
+    """Python source to show in a notebook: a highlighted code block, plain text elsewhere.
+
+    ``text`` is the source itself; it is also the plain-text form (what ``repr`` and a strict
+    output comparison see), so the shown code cannot silently differ from the code that runs.
+    """
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise InvalidParameterError(f"text must be a string, got {type(text).__name__}")
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        runs = re.findall(r"`+", self.text)
+        fence = "`" * max(3, 1 + max(map(len, runs), default=0))
+        return f"{fence}python\n{self.text.rstrip()}\n{fence}"
+
+
+def source(function: str | Callable[..., Any]) -> SourceCode:
+    """The source code of an approach (a key of ``APPROACHES``) or of a ``reglab`` function.
+
+    It is read from the module with ``inspect.getsource``: the very code that runs, not a copy.
+    """
+    if isinstance(function, str):
+        function = APPROACHES[check_choice("function", function, APPROACHES)]
+    if not inspect.isfunction(function):
+        raise InvalidParameterError(
+            "function must be the name of an approach or a Python function of reglab, "
+            f"got {type(function).__name__}")
+    module = getattr(function, "__module__", "") or ""
+    if module != "reglab" and not module.startswith("reglab."):
+        raise InvalidParameterError(
+            f"function must be defined in reglab, got {function.__qualname__} from {module!r}")
+    return SourceCode(textwrap.dedent(inspect.getsource(function)))
 
 
 # --------------------------------------------------------------------------- entry point

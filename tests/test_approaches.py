@@ -213,3 +213,37 @@ def test_tf_layers_runs_in_its_own_process(tiny_l2):
     assert result.final_penalty == pytest.approx(
         sum(slim_l2(k, lam) for k in result.kernels), rel=1e-5)
     assert [w.shape for w in result.weights] == [w.shape for w in results["get_variable"].weights]
+
+
+def test_source_shows_the_code_that_runs():
+    from reglab import sweep_tf
+
+    shown = approaches.source("get_variable")
+    assert isinstance(shown, approaches.SourceCode)
+    assert shown.text == inspect.getsource(approaches.get_variable)
+    assert repr(shown) == shown.text and shown.text.startswith("def get_variable(run: Run)")
+    markdown = shown._repr_markdown_()
+    assert markdown.startswith("```python\ndef get_variable(") and markdown.endswith("\n```")
+    assert approaches.source(sweep_tf.tf1_train).text.startswith("def tf1_train(")
+    # any reglab function, not only a trainer; a fence outgrows the backticks inside the text
+    assert approaches.source(approaches.make_run).text.startswith("def make_run(")
+    assert approaches.SourceCode("x = '```'\n")._repr_markdown_().startswith("````python\n")
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ("nope", "function must be one of"),
+        (3, "function must be the name of an approach or a Python function of reglab, got int"),
+        (inspect.getsource, "function must be defined in reglab, got getsource from .inspect."),
+        (len, "function must be the name of an approach"),
+    ],
+)
+def test_source_names_the_argument(function, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        approaches.source(function)
+
+
+def test_source_code_wants_text():
+    with pytest.raises(InvalidParameterError, match="text must be a string"):
+        approaches.SourceCode(b"def f(): pass")
