@@ -170,7 +170,9 @@ _TEMPLATE = """<!DOCTYPE html>
   input[type=range] { width: min(480px, 60vw); vertical-align: middle; }
   input[type=range]:disabled { opacity: 0.4; }
   #readout { font-family: monospace; min-width: 6em; display: inline-block; }
-  #picture { max-width: 100%; height: auto; display: block; margin-top: 0.4em; }
+  /* four panels side by side: on a narrow screen they keep a readable size and scroll */
+  .scroll { overflow-x: auto; margin-top: 0.4em; }
+  #picture { width: 100%; min-width: 760px; height: auto; display: block; }
   #status { font-family: monospace; font-size: 0.9em; margin-top: 0.3em; }
   .note { color: #555; font-size: 0.85em; margin-top: 0.6em; max-width: 60em; }
 </style>
@@ -186,7 +188,7 @@ _TEMPLATE = """<!DOCTYPE html>
          aria-describedby="readout">
   <span id="readout"></span>
 </div>
-<img id="picture" alt="the explorer's four panels for the chosen setting">
+<div class="scroll"><img id="picture" alt="the explorer's four panels for the chosen setting"></div>
 <div id="status"></div>
 <p class="note">Every setting was trained ahead by the workbook's TensorFlow engine and drawn as
 in notebook 10; this page only switches between the pictures. To train settings of your own,
