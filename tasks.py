@@ -82,8 +82,7 @@ def setup(*, book: bool = False) -> None:
     if book:
         wanted_book = _inputs_hash(("requirements-book.txt",))
         if not (BOOK_STAMP.exists() and BOOK_STAMP.read_text().strip() == wanted_book):
-            _run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "-r", "requirements-book.txt")
+            _pip_install("-r", "requirements-book.txt")
             BOOK_STAMP.write_text(wanted_book + "\n")
 
 
@@ -99,11 +98,14 @@ def _setup_venv(wanted: str) -> None:
         _run(sys.executable, "-m", "venv", "--clear", VENV)
     elif not PY.exists():
         _run(sys.executable, "-m", "venv", VENV)
-    pip = (PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
-    _run(*pip, "-r", "requirements.txt")
-    _run(*pip, "--no-deps", "-e", ".")
+    _pip_install("-r", "requirements.txt")
+    _pip_install("--no-deps", "-e", ".")
     STAMP.write_text(wanted + "\n")
     print(f"set-up done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _pip_install(*args: str) -> None:
+    _run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args)
 
 
 def _env() -> dict[str, str]:

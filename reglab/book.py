@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from reglab._validate import InvalidParameterError
 from reglab.workbook import read_notebook, solutions_range, source
@@ -112,9 +114,8 @@ def _markdown(text: str, cell_id: str) -> dict[str, Any]:
     return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": text}
 
 
-def _fold_solutions(nb: dict[str, Any]) -> int:
-    """Fold every cell of the Solutions section but its heading; returns how many."""
-    folded = 0
+def _fold_solutions(nb: dict[str, Any]) -> None:
+    """Fold every cell of the Solutions section but its heading."""
     for index in list(solutions_range(nb))[1:]:
         cell = nb["cells"][index]
         if cell["cell_type"] == "code":
@@ -124,20 +125,15 @@ def _fold_solutions(nb: dict[str, Any]) -> int:
         else:
             cell["source"] = ("<details class=\"reglab-solution\">\n<summary>Show the solution's "
                               f"comment</summary>\n\n{source(cell)}\n\n</details>")
-        folded += 1
-    return folded
 
 
-def _replace_widgets(nb: dict[str, Any], html: str) -> int:
-    """Put ``html`` where a cell's output is a widget (it needs a kernel); returns how many."""
-    replaced = 0
+def _replace_widgets(nb: dict[str, Any], html: str) -> None:
+    """Put ``html`` where a cell's output is a widget (it needs a kernel)."""
     for cell in nb["cells"]:
         outputs = cell.get("outputs", [])
         if any(WIDGET_MIME in out.get("data", {}) for out in outputs):
             cell["outputs"] = [{"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": html}}]
-            replaced += 1
-    return replaced
 
 
 def stage(notebooks: str | Path, dest: str | Path) -> list[str]:
@@ -217,8 +213,6 @@ def build_book(
     default ``repository_url()``.  ``explorer=False`` skips the static explorer (its page is
     then missing; for quick looks at the text only).
     """
-    import os
-
     started = time.perf_counter()
     if not isinstance(out, (str, Path)):
         raise InvalidParameterError(f"out must be a folder path, got {type(out).__name__}")
@@ -234,16 +228,10 @@ def build_book(
     work = Path(tempfile.mkdtemp(prefix=".book-", dir=out))
     try:
         stage(notebooks, work / "source")
-        saved = {k: os.environ.get(k) for k in ("REGLAB_BOOK_REPOSITORY_URL", "REGLAB_BOOK_BRANCH")}
-        os.environ.update(REGLAB_BOOK_REPOSITORY_URL=repository, REGLAB_BOOK_BRANCH=branch)
-        try:
+        # book/conf.py reads these; restored afterwards
+        with mock.patch.dict(os.environ, REGLAB_BOOK_REPOSITORY_URL=repository,
+                             REGLAB_BOOK_BRANCH=branch):
             _sphinx(work / "source", work / "html", ROOT / "book")
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         (work / "html" / "index.html").write_text(REDIRECT, encoding="utf-8")
         for path in found:
             shutil.copyfile(path, work / "html" / "_sources" / path.name)
@@ -279,12 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-explorer", action="store_true",
                         help="skip the precomputed explorer (faster; its page is then missing)")
     args = parser.parse_args(argv)
+    repository = repository_url() if args.repository is None else args.repository
     try:
-        book = build_book(args.out, repository=args.repository, branch=args.branch,
+        book = build_book(args.out, repository=repository, branch=args.branch,
                           explorer=not args.no_explorer)
     except InvalidParameterError as err:
         parser.error(str(err))
-    if args.repository is None and repository_url() == PLACEHOLDER_REPOSITORY:
+    if repository == PLACEHOLDER_REPOSITORY:
         print(f"note: no GitHub 'origin' remote; launch buttons point to {PLACEHOLDER_REPOSITORY}"
               " (give --repository)", file=sys.stderr)
     print(f"built {book.html} in {book.seconds:.0f} s: {book.bytes_on_disk / 2**20:.1f} MiB, "

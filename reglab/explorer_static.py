@@ -24,7 +24,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reglab._validate import InvalidParameterError, check_int
 from reglab.explorer import DATASETS, Explorer, lambda_grid
@@ -46,12 +45,12 @@ class StaticExplorer:
     bytes_on_disk: int
 
 
-def settings(lams: Any = None) -> list[tuple[str, str, int]]:
-    """Every ``(dataset, penalty, k)`` the controls can reach; ``k`` indexes ``lams``.
+def settings() -> list[tuple[str, str, int]]:
+    """Every ``(dataset, penalty, k)`` the controls can reach; ``k`` indexes ``lambda_grid()``.
 
     "none" has one setting per dataset (``k = -1``: lambda does not apply).
     """
-    lams = lambda_grid() if lams is None else lams
+    lams = lambda_grid()
     out: list[tuple[str, str, int]] = []
     for dataset in DATASETS:
         out.append((dataset, "none", -1))
@@ -88,7 +87,7 @@ def write_static_explorer(
             f"explorer must be a reglab.explorer.Explorer or None, got {type(explorer).__name__}")
     dpi = check_int("dpi", dpi, minimum=20)
     lams = lambda_grid()
-    every = settings(lams)
+    every = settings()
     if start not in every:
         raise InvalidParameterError(
             f"start must be a (dataset, penalty, k) the controls can reach, k in 0..{len(lams) - 1}"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reglab import workbook
+from reglab.book import THREAD_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -163,9 +164,6 @@ def test_exercise_structure(path):
             f"the solution cell of {ex.label!r} must check that exercise only, found {labels}")
         assert ex.label.startswith("Exercise"), f"label {ex.label!r} must start with 'Exercise'"
     assert len({ex.label for ex in exercises}) == len(exercises), "two exercises share a label"
-
-
-THREAD_URL = "https://stackoverflow.com/questions/37107223"
 
 
 def _answers_on_the_map() -> dict[str, str]:
