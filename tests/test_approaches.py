@@ -63,9 +63,10 @@ def test_registry_penalties_and_convention():
     assert approaches.SUPPORTED_PENALTIES["keras_loop"] is approaches.PENALTIES
     # lam is slim's: the convention names the formula in reglab.penalties
     w = np.arange(6.0).reshape(2, 3)
-    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == slim_l2(w, 0.5)
-    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == penalties.keras_l2(w, 0.25)
-    assert penalties.penalty(approaches.CONVENTION["l1"], w, 0.5) == slim_l1(w, 0.5)
+    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == pytest.approx(slim_l2(w, 0.5))
+    keras_half = penalties.keras_l2(w, 0.25)
+    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == pytest.approx(keras_half)
+    assert penalties.penalty(approaches.CONVENTION["l1"], w, 0.5) == pytest.approx(slim_l1(w, 0.5))
     assert "lam * sum(k**2) / 2" in approaches.train.__doc__
     assert inspect.signature(approaches.train).parameters == inspect.signature(
         approaches.make_run).parameters

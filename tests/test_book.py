@@ -135,7 +135,8 @@ def test_static_explorer_settings_are_the_widgets():
     from reglab import widgets
 
     lams = lambda_grid()
-    assert lams[0] == 10.0**widgets.LAM_MIN_EXP and lams[-1] == 10.0**widgets.LAM_MAX_EXP
+    assert lams[0] == pytest.approx(10.0**widgets.LAM_MIN_EXP)
+    assert lams[-1] == pytest.approx(10.0**widgets.LAM_MAX_EXP)
     np.testing.assert_allclose(np.diff(np.log10(lams)), widgets.LAM_STEP_EXP)
     every = explorer_static.settings()
     assert len(every) == 2 * (1 + 2 * len(lams)) == 86

@@ -53,7 +53,7 @@ def test_penalties_json_matches_the_formulas(capsys):
     assert cli.main(["penalties", "--json"]) == 0
     table = json.loads(capsys.readouterr().out)
     w = initial_weights(0)[0]
-    assert table["c"] == 1e-3 and table["shape"] == [784, 200]
+    assert table["c"] == 1e-3 and table["shape"] == [784, 200]  # exact: parsed from the same literal
     rows = {row["api"]: row for row in table["rows"]}
     assert set(rows) == set(penalties.CONVENTIONS)
     assert rows["tf_slim.l2_regularizer"]["numpy"] == pytest.approx(penalties.slim_l2(w, 1e-3))
@@ -103,7 +103,7 @@ def test_sweep_json_piped_has_no_progress_bar_and_no_noise(capfd):
     report = json.loads(captured.out)
     assert report["approach"] == "keras_loop" and report["dataset"] == "toy2d"
     assert report["convention"] == "tf_slim.l2_regularizer"
-    assert [row["lam"] for row in report["results"]] == [0.0, 0.5]
+    assert [row["lam"] for row in report["results"]] == [0.0, 0.5]  # exact: copied from the argument
     for row in report["results"]:
         assert set(row) >= {"test_accuracy", "final_data_loss", "final_penalty",
                             "predicted_class_counts"}

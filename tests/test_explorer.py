@@ -174,7 +174,7 @@ def test_update_keeps_other_settings_and_caches(ex: Explorer) -> None:
     first = ex.update(dataset="toy2d", penalty="l2", lam=1e-2)
     assert ex.update(lam=1e-2) is first
     assert ex.update(penalty="l1").penalty == "l1"
-    assert ex.lam == 1e-2 and ex.dataset == "toy2d"
+    assert ex.lam == 1e-2 and ex.dataset == "toy2d"  # exact: copied
     # slider values with float noise hit the same entry; "none" ignores lambda
     assert ex.key("toy2d", "l2", 10**-2.5) == ex.key("toy2d", "l2", 0.0031622776601683794)
     assert ex.key("toy2d", "none", 0.5) == ex.key("toy2d", "l2", 0.0) == ("toy2d", "none", 0.0)
@@ -201,7 +201,7 @@ def test_new_explorer_with_prefetch_compiles_in_the_background() -> None:
     try:
         with background._lock:
             queued = set(background._pending) | set(background._cache)
-        assert queued == {("toy2d", "l1", 0.01), ("toy2d", "none", 0.0)}
+        assert queued == {("toy2d", "l1", 0.01), ("toy2d", "none", 0.0)}  # exact: the keys, copied
         result = background.update()
         assert result.penalty == "l1" and background.engine("toy2d").traces == 1
     finally:
@@ -258,8 +258,8 @@ def test_a_failed_prefetch_is_forgotten(ex: Explorer, monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError, match="out of memory"):
         ex.result(*key)  # waits for the prefetch, which fails
     assert key not in ex._pending
-    assert ex.result(*key).lam == 9e-3  # trains again instead of raising forever
-    assert calls == [9e-3, 9e-3]
+    assert ex.result(*key).lam == 9e-3  # exact: copied; it trains again, not raising forever
+    assert calls == [9e-3, 9e-3]  # exact: copied
 
 
 def test_lambda_grid() -> None:
@@ -349,7 +349,7 @@ def test_update_rejects_bad_settings_and_keeps_the_old_ones(
     ex = Explorer(steps=5)
     with pytest.raises(error, match=name):
         ex.update(**kwargs)
-    assert (ex.dataset, ex.penalty, ex.lam) == ("toy2d", "l2", 1e-3)
+    assert (ex.dataset, ex.penalty, ex.lam) == ("toy2d", "l2", 1e-3)  # exact: copied, unchanged
 
 
 def test_other_functions_reject_bad_input(ex: Explorer) -> None:

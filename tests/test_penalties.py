@@ -31,7 +31,7 @@ def test_keras_l2_is_twice_slim_for_the_same_constant():
 
 def test_activity_divides_by_batch_size():
     outputs = np.ones((4, 3))
-    assert penalties.keras_activity(outputs, lambda y: penalties.keras_l2(y, 0.5)) == 1.5
+    assert penalties.keras_activity(outputs, lambda y: penalties.keras_l2(y, 0.5)) == pytest.approx(1.5)
 
 
 def test_sgd_weight_decay_step_and_l2_gradient():
@@ -46,8 +46,8 @@ def test_sgd_weight_decay_step_and_l2_gradient():
 
 def test_penalty_registry_matches_functions():
     assert set(penalties.CONVENTIONS) >= {"tf.nn.l2_loss", "keras.regularizers.l2"}
-    assert penalties.penalty("tf_slim.l2_regularizer", W, 0.1) == penalties.slim_l2(W, 0.1)
-    assert penalties.penalty("tf.nn.l2_loss", W, 1.0) == penalties.l2_loss(W)
+    assert penalties.penalty("tf_slim.l2_regularizer", W, 0.1) == pytest.approx(penalties.slim_l2(W, 0.1))
+    assert penalties.penalty("tf.nn.l2_loss", W, 1.0) == pytest.approx(penalties.l2_loss(W))
 
 
 def test_xavier_limit():
