@@ -2,9 +2,16 @@
 Windows). The Python that runs this file builds ``.venv`` (``python3.13 tasks.py test`` uses 3.13).
 
     python3 tasks.py lab     set up .venv if needed, then open JupyterLab on the workbook
-    python3 tasks.py test    set up .venv if needed, then run every test
+    python3 tasks.py test    set up .venv if needed, then run every test (what CI runs)
 
-for a class:
+while working on the workbook:
+
+    python3 tasks.py test --fast                   ruff, the unit tests and the static notebook
+                                                   checks: no kernel, no book tools (under a minute)
+    python3 tasks.py test notebooks/05_keras.ipynb ruff, then that notebook's strict output
+                                                   comparison and its run again, solutions pasted
+
+for a class (``.venv/bin/reglab ...`` is the same command, ``reglab --help`` lists them):
 
     python3 tasks.py check [PATH ...]         run notebooks, say which exercises are right
     python3 tasks.py student-edition DIR      the workbook without solutions, for students
@@ -19,14 +26,15 @@ and, for maintainers:
 
 Set-up is idempotent: ``.venv`` is (re)built only when requirements.txt, pyproject.toml or the
 Python version change, tracked by a hash stamp in ``.venv``; a second run installs nothing.
-``book`` and ``test`` (which builds the book) also install requirements-book.txt, stamped alike.
+``book`` and the full ``test`` (which builds the book) also install requirements-book.txt,
+stamped alike.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
-import runpy
 import subprocess
 import sys
 import time
@@ -42,8 +50,19 @@ BOOK_STAMP = VENV / ".reglab-installed-book"
 PYTHONS = ((3, 11), (3, 12), (3, 13))
 #: Present in a student edition (``tasks.py student-edition``).
 EDITION_MARKER = ROOT / "STUDENT_EDITION"
-# The environment the notebooks are generated and tested in, read without importing reglab.
-NOTEBOOK_ENV: dict[str, str] = runpy.run_path(str(ROOT / "reglab" / "env.py"))["NOTEBOOK_ENV"]
+
+
+def _notebook_env() -> dict[str, str]:
+    """``reglab.session.NOTEBOOK_ENV``, read from the source with ``ast`` (nothing is imported)."""
+    tree = ast.parse((ROOT / "reglab" / "session.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["NOTEBOOK_ENV"]:
+            return ast.literal_eval(node.value)
+    raise SystemExit("reglab/session.py has no NOTEBOOK_ENV = {...}")
+
+
+#: The environment the notebooks are generated and tested in.
+NOTEBOOK_ENV: dict[str, str] = _notebook_env()
 
 
 def _inputs_hash(names: tuple[str, ...] = ("requirements.txt", "pyproject.toml")) -> str:
@@ -121,15 +140,24 @@ def lab(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    """Every test (CI's run); ``--fast``: no kernel and no book tools; ``NOTEBOOK.ipynb ...``: those only."""
     if EDITION_MARKER.exists():
         sys.exit("this is a student edition: its notebooks are yours to edit, so the strict output "
                  "tests do not apply. Use `python3 tasks.py check` to see which exercises are right.")
-    setup(book=True)
+    fast = "--fast" in args
+    args = [a for a in args if a != "--fast"]
+    chosen = [a for a in args if a.endswith(".ipynb")]
+    setup(book=not (fast or chosen))
     started = time.perf_counter()
     _run(PY, "-m", "ruff", "check", ".", env=_env())
-    _run(PY, "-m", "pytest", "-n", "2", "--dist", "loadscope", "--nbval",
-         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", *args, "tests", "notebooks",
-         env=_env())
+    nbval = ("--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg")
+    if fast:
+        _run(PY, "-m", "pytest", "-n", "2", "-m", "not slow", *args, "tests", env=_env())
+    elif chosen:
+        _run(PY, "-m", "pytest", *nbval, *args, env=_env())
+    else:
+        _run(PY, "-m", "pytest", "-n", "2", "--dist", "loadscope", *nbval, *args, "tests",
+             "notebooks", env=_env())
     print(f"tests done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -144,26 +172,28 @@ def bench(args: list[str]) -> None:
     _run(PY, "benchmarks/bench_speed.py", *args, env=_env())
 
 
+def _reglab(*args: str, book: bool = False, cwd: Path | None = None) -> None:
+    """``python -m reglab ARGS`` in .venv, by default from the folder the command was typed in."""
+    setup(book=book)
+    _run(PY, "-m", "reglab", *args, env=_env(), cwd=Path.cwd() if cwd is None else cwd)
+
+
 def check(args: list[str]) -> None:
-    setup()  # paths are the user's: run from the folder the command was typed in
-    _run(PY, "-m", "reglab.classroom", "check", *args, env=_env(), cwd=Path.cwd())
+    _reglab("check", *args)
 
 
 def student_edition(args: list[str]) -> None:
-    setup()
-    _run(PY, "-m", "reglab.classroom", "student-edition", *args, env=_env(), cwd=Path.cwd())
+    _reglab("student-edition", *args)
 
 
 def new(args: list[str]) -> None:
-    setup()
-    _run(PY, "-m", "reglab.classroom", "new", *args, env=_env())
-    name = args[0].removesuffix(".ipynb")
-    notebooks([f"notebooks/{name}.ipynb"])
+    _reglab("new", *args, cwd=ROOT)
+    if args:  # store it executed, as every notebook is
+        notebooks([f"notebooks/{args[0].removesuffix('.ipynb')}.ipynb"])
 
 
 def book(args: list[str]) -> None:
-    setup(book=True)
-    _run(PY, "-m", "reglab.book", *args, env=_env())
+    _reglab("book", *args, book=True)
 
 
 def lint(args: list[str]) -> None:

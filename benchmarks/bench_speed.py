@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import reglab  # noqa: E402
-import reglab.repro  # noqa: E402
-from reglab import data, easynet, train  # noqa: E402
+import reglab.session  # noqa: E402
+from reglab import data, easynet  # noqa: E402
 
 N_TRAIN, BATCH = 4000, 50
 STEPS = N_TRAIN // BATCH
@@ -103,7 +103,7 @@ def matmul_throughput(tf) -> tuple[float, float]:  # noqa: ANN001
 
 def load_data() -> tuple[np.ndarray, np.ndarray]:
     split = data.load_dataset("mnist_subset")
-    order = train.epoch_order(N_TRAIN, 0, seed=0)
+    order = data.epoch_order(N_TRAIN, 0, seed=0)
     return split.x_train[order], split.y_train[order]
 
 
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     # Quiet logs, but no op determinism: Keras ignores jit_compile=True (with a warning) while
     # it is on, as reglab.setup() and TF_DETERMINISTIC_OPS=1 (the notebooks' env) turn it on.
     os.environ["TF_DETERMINISTIC_OPS"] = "0"
-    reglab.repro.quiet_logs()
+    reglab.session.quiet_logs()
     import keras
     import tensorflow as tf
 

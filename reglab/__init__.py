@@ -1,5 +1,15 @@
 """reglab: plumbing for the regularization workbook.
 
+The package is in layers; each imports only the ones above it in this list:
+
+* ``reglab.params``: the one error type and the declared argument checks;
+* the lesson plumbing the notebooks import (this folder): ``session`` (logs, threads),
+  ``repro`` (seeding), ``data``, ``tf1``, ``penalties``, ``easynet``, ``plots``, ``checks``;
+* ``reglab.sweep`` (the seven approaches as trainers), ``reglab.explorer`` (the interactive
+  explorer), ``reglab.doctor`` (what a model regularizes);
+* ``reglab.classroom`` (workbook structure, student edition, grading, scaffold, the book);
+* ``reglab.cli``: the ``reglab`` command.
+
 Importing ``reglab`` does not import TensorFlow, so a notebook can still set
 ``TF_USE_LEGACY_KERAS`` after ``import reglab`` and before TensorFlow is loaded.  Submodules
 load on first use: ``reglab.penalties.slim_l2(...)`` works after a plain ``import reglab``.
@@ -8,17 +18,28 @@ load on first use: ``reglab.penalties.slim_l2(...)`` works after a plain ``impor
 import importlib
 from types import ModuleType
 
-from reglab.repro import setup
+from reglab.params import Integer, validated
 
 __all__ = ["setup"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _SUBMODULES = {
-    "approaches", "checks", "classroom", "cli", "compiled_loop", "data", "doctor", "doctor_cli", "easynet",
-    "edition", "env", "explorer", "explorer_view", "grading", "penalties", "plots", "repro",
-    "scaffold", "sweep_legacy", "sweep_results", "sweep_run", "sweep_tf", "tf1", "train",
-    "widgets", "workbook",
+    "checks", "classroom", "cli", "data", "doctor", "easynet", "explorer", "files", "optimizers",
+    "params", "penalties", "plots", "repro", "session", "sweep", "tf1",
 }
+
+
+@validated(seed=Integer(minimum=0))
+def setup(seed: int = 0) -> None:
+    """Quiet the logs, fix the thread pools and seed everything: the first call of every notebook.
+
+    Equivalent to ``session.quiet_logs(); session.fix_threads(); repro.seed_everything(seed)``.
+    """
+    from reglab import repro, session
+
+    session.quiet_logs()
+    session.fix_threads()
+    repro.seed_everything(seed)
 
 
 def __getattr__(name: str) -> ModuleType:

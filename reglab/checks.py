@@ -12,7 +12,7 @@ exercise is still open instead of failing, so the notebook runs top to bottom ei
 
 When the environment variable ``REGLAB_CHECK_LOG`` names a file, every check also appends one
 JSON line ``{"exercise": ..., "status": "correct" | "open" | "wrong", "message": ...}`` to it:
-that is how ``python3 tasks.py check`` (``reglab.grading``) learns the result of each exercise
+that is how ``python3 tasks.py check`` (``reglab.classroom.grading``) learns the result of each exercise
 without reading printed text.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from reglab._validate import check_array, check_scale
+from reglab.params import Anything, Array, Function, InvalidParameterError, Real, Text, validated
 
 #: The environment variable naming the file that checks append their results to.
 LOG_VARIABLE = "REGLAB_CHECK_LOG"
@@ -60,12 +60,11 @@ def _wrong(exercise: str, message: str) -> ExerciseFailed:
     return ExerciseFailed(message)
 
 
-def _check_label(exercise: Any) -> str:
-    if not isinstance(exercise, str) or not exercise.strip():
-        raise TypeError(f"exercise must be a non-empty string label, got {exercise!r}")
-    return exercise
+_ANY_ARRAY = Array(finite=False)
 
 
+@validated(exercise=Text(), answer=Anything(), expected=_ANY_ARRAY, rtol=Real(0.0), atol=Real(0.0),
+           hint=Text(empty=True))
 def check_close(
     exercise: str,
     answer: Any,
@@ -79,15 +78,12 @@ def check_close(
 
     Works for scalars and arrays (shapes must match).  ``None`` means not answered yet.
     """
-    exercise = _check_label(exercise)
-    rtol = check_scale("rtol", rtol)
-    atol = check_scale("atol", atol)
     if answer is None:
         return _open(exercise, hint)
-    expected_arr = check_array("expected", expected, finite=False)
+    expected_arr = expected
     try:
-        answer_arr = check_array("answer", answer, finite=False)
-    except (TypeError, ValueError) as err:
+        answer_arr = _ANY_ARRAY.check("answer", answer)
+    except InvalidParameterError as err:
         raise _wrong(exercise, f"{exercise}: the answer must be a number or an array ({err})") from None
     if answer_arr.shape != expected_arr.shape:
         raise _wrong(
@@ -108,9 +104,9 @@ def check_close(
     return _done(exercise)
 
 
+@validated(exercise=Text(), answer=Anything(), expected=Anything(), hint=Text(empty=True))
 def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") -> None:
     """Check that ``answer == expected`` exactly (strings, ints, tuples, sets, lists)."""
-    exercise = _check_label(exercise)
     if answer is None:
         return _open(exercise, hint)
     if answer != expected:
@@ -121,6 +117,8 @@ def check_equal(exercise: str, answer: Any, expected: Any, *, hint: str = "") ->
     return _done(exercise)
 
 
+@validated(exercise=Text(), answer=Anything(), predicate=Function(), requirement=Text(),
+           hint=Text(empty=True))
 def check_that(
     exercise: str,
     answer: Any,
@@ -130,11 +128,6 @@ def check_that(
     hint: str = "",
 ) -> None:
     """Check that ``predicate(answer)`` holds; ``requirement`` says in words what it demands."""
-    exercise = _check_label(exercise)
-    if not callable(predicate):
-        raise TypeError(f"predicate must be callable, got {type(predicate).__name__}")
-    if not isinstance(requirement, str) or not requirement:
-        raise TypeError("requirement must be a non-empty string describing the condition")
     if answer is None:
         return _open(exercise, hint)
     try:

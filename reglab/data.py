@@ -1,4 +1,4 @@
-"""Offline datasets, checked by SHA-256, with deterministic stratified splits.
+"""Offline datasets, checked by SHA-256, with deterministic stratified splits, and the batch order.
 
 =================  ==========================================================  ===========
 name               what                                                        network
@@ -14,26 +14,37 @@ name               what                                                        n
 Every split is stratified: each class keeps its share in train and test.
 ``train_val_test_split`` adds a validation part, carved out of ``load_dataset``'s training part
 (the test part stays the same).
+
+Every approach must see the same batches in the same order to be compared number for number.
+``minibatches`` gives that order: epoch ``e`` is a permutation drawn from
+``numpy.random.default_rng([seed, e])``, cut into consecutive batches of ``batch_size``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from reglab._validate import (
+from reglab.params import (
+    Boolean,
+    Either,
+    Integer,
     InvalidParameterError,
-    check_choice,
-    check_fraction,
-    check_int,
-    check_scale,
+    NoneOr,
+    Options,
+    PathLike,
+    Real,
+    Text,
+    validated,
 )
 
-#: Folder of the shipped data files.
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Folder of the shipped data files: the repository's data/, installed as ``reglab.datasets``.
+DATA_DIR = Path(str(importlib.resources.files("reglab.datasets")))
 
 #: Shipped files and their SHA-256 (also listed in data/README.md).
 CHECKSUMS = {
@@ -43,7 +54,7 @@ CHECKSUMS = {
 DATASETS = ("mnist_subset", "digits", "toy2d", "mnist")
 
 
-class DataFileError(ValueError):
+class DataFileError(RuntimeError):
     """A shipped data file is missing or does not match its checksum."""
 
 
@@ -65,21 +76,18 @@ class Split(NamedTuple):
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
+@validated(path=PathLike())
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of the file at ``path``."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@validated(path=PathLike(), expected_sha256=Text())
 def verify_file(path: str | Path, expected_sha256: str) -> Path:
     """Return ``path`` if the file exists and its SHA-256 is ``expected_sha256``.
 
-    Raises ``DataFileError`` (a ``ValueError``) naming the file otherwise.
+    Raises ``DataFileError`` naming the file otherwise.
     """
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
-    if not isinstance(expected_sha256, str) or len(expected_sha256) != 64:
-        raise ValueError("expected_sha256 must be a 64-character hex string")
-    path = Path(path)
     if not path.is_file():
         raise DataFileError(
             f"data file {path.name!r} is missing from {path.parent.name}/: restore it with "
@@ -94,10 +102,11 @@ def verify_file(path: str | Path, expected_sha256: str) -> Path:
     return path
 
 
-def check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def same_rows(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(x, y)`` as arrays if they have the same number of rows and ``y`` is 1-D.
 
-    Raises ``InvalidParameterError`` (a ``ValueError``) showing both shapes otherwise.
+    Raises ``InvalidParameterError`` showing both shapes otherwise (a rule across two arguments,
+    so it is checked here rather than declared).
     """
     x = np.asarray(x)
     y = np.asarray(y)
@@ -109,6 +118,10 @@ def check_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+_TEST_SIZE = Either(Integer(minimum=1), Real(0.0, 1.0, open_minimum=True, open_maximum=True))
+
+
+@validated(test_size=_TEST_SIZE, seed=Integer(minimum=0))
 def stratified_split(
     x: Any, y: Any, test_size: float | int, seed: int = 0
 ) -> Split:
@@ -118,14 +131,9 @@ def stratified_split(
     """
     from sklearn.model_selection import train_test_split
 
-    x, y = check_xy(x, y)
-    if isinstance(test_size, float):
-        test_size = check_fraction("test_size", test_size)
-    else:
-        test_size = check_int("test_size", test_size, minimum=1)
-        if test_size >= len(y):
-            raise ValueError(f"test_size must be < the number of samples {len(y)}, got {test_size}")
-    seed = check_int("seed", seed, minimum=0)
+    x, y = same_rows(x, y)
+    if isinstance(test_size, int) and test_size >= len(y):
+        raise InvalidParameterError(f"test_size must be < the number of samples {len(y)}; got {test_size}")
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
@@ -139,33 +147,13 @@ def mnist_subset_arrays() -> tuple[np.ndarray, np.ndarray]:
         return archive["images"], archive["labels"].astype(np.int64)
 
 
-def _mnist_subset(test_size: int, seed: int) -> Split:
-    images, labels = mnist_subset_arrays()
-    split = stratified_split(images.astype(np.float32) / 255.0, labels, test_size, seed)
-    return split
-
-
-def _digits(test_size: int, seed: int) -> Split:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    return stratified_split(bunch.data.astype(np.float32) / 16.0, bunch.target, test_size, seed)
-
-
+@validated(n_samples=Integer(minimum=4), noise=Real(0.0), seed=Integer(minimum=0))
 def make_toy2d(n_samples: int = 400, noise: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half-moons in 2-D (``sklearn.datasets.make_moons``), float32 features."""
     from sklearn.datasets import make_moons
 
-    n_samples = check_int("n_samples", n_samples, minimum=4)
-    noise = check_scale("noise", noise)
-    seed = check_int("seed", seed, minimum=0)
     x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return x.astype(np.float32), y.astype(np.int64)
-
-
-def _toy2d(test_size: int, seed: int) -> Split:
-    x, y = make_toy2d(seed=seed)
-    return stratified_split(x, y, test_size, seed)
 
 
 def load_full_mnist() -> Split:
@@ -175,9 +163,9 @@ def load_full_mnist() -> Split:
     ``~/.keras/datasets``); raises ``DatasetUnavailableError`` with advice when there is no
     network.
     """
-    from reglab.repro import _quiet_stderr_fd
+    from reglab.session import quiet_stderr
 
-    with _quiet_stderr_fd():
+    with quiet_stderr():
         import keras
     try:
         (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
@@ -190,26 +178,41 @@ def load_full_mnist() -> Split:
     return Split(flat(x_tr), y_tr.astype(np.int64), flat(x_te), y_te.astype(np.int64))
 
 
-_SMALL_DEFAULT_TEST = {"mnist_subset": 1000, "digits": 360, "toy2d": 100}
+def _scaled_mnist_subset(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = mnist_subset_arrays()
+    return images.astype(np.float32) / 255.0, labels
 
 
+def _digits_arrays(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.data.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
+
+
+#: The offline datasets: name -> (the arrays ``(x, y)`` for a seed, the default number of test
+#: samples).  ``mnist``, the fourth of ``DATASETS``, is downloaded (``load_full_mnist``).
+OFFLINE: dict[str, tuple[Callable[[int], tuple[np.ndarray, np.ndarray]], int]] = {
+    "mnist_subset": (_scaled_mnist_subset, 1000),
+    "digits": (_digits_arrays, 360),
+    "toy2d": (lambda seed: make_toy2d(seed=seed), 100),
+}
+
+
+@validated(name=Options(*DATASETS), test_size=NoneOr(Integer(minimum=1)), seed=Integer(minimum=0))
 def load_dataset(name: str = "mnist_subset", *, test_size: int | None = None, seed: int = 0) -> Split:
     """Load dataset ``name`` (one of ``DATASETS``) as a stratified train/test ``Split``.
 
     ``test_size`` (number of test samples) defaults to 1,000 for ``mnist_subset``, 360 for
     ``digits`` and 100 for ``toy2d``; ``mnist`` keeps its official 60,000/10,000 split.
     """
-    name = check_choice("name", name, DATASETS)
-    seed = check_int("seed", seed, minimum=0)
     if name == "mnist":
         if test_size is not None:
-            raise ValueError("test_size must be None for 'mnist', which has a fixed test set")
+            raise InvalidParameterError("test_size must be None for 'mnist', which has a fixed test set")
         return load_full_mnist()
-    if test_size is None:
-        test_size = _SMALL_DEFAULT_TEST[name]
-    test_size = check_int("test_size", test_size, minimum=1)
-    loader = {"mnist_subset": _mnist_subset, "digits": _digits, "toy2d": _toy2d}[name]
-    return loader(test_size, seed)
+    arrays, default_test_size = OFFLINE[name]
+    x, y = arrays(seed)
+    return stratified_split(x, y, default_test_size if test_size is None else test_size, seed)
 
 
 class SplitWithValidation(NamedTuple):
@@ -235,25 +238,8 @@ class SplitWithValidation(NamedTuple):
         return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max()) + 1)
 
 
-_SMALL_ARRAYS = {
-    "mnist_subset": lambda seed: _scaled_mnist_subset(),
-    "digits": lambda seed: _digits_arrays(),
-    "toy2d": lambda seed: make_toy2d(seed=seed),
-}
-
-
-def _scaled_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
-    images, labels = mnist_subset_arrays()
-    return images.astype(np.float32) / 255.0, labels
-
-
-def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    return bunch.data.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
-
-
+@validated(name=Options(*OFFLINE), validation_size=Integer(minimum=1),
+           test_size=NoneOr(Integer(minimum=1)), seed=Integer(minimum=0))
 def train_val_test_split(
     name: str = "mnist_subset",
     *,
@@ -271,22 +257,16 @@ def train_val_test_split(
 
     Only the offline datasets (``mnist_subset``, ``digits``, ``toy2d``) are accepted.
     """
-    name = check_choice("name", name, tuple(_SMALL_ARRAYS))
-    seed = check_int("seed", seed, minimum=0)
-    if test_size is None:
-        test_size = _SMALL_DEFAULT_TEST[name]
-    test_size = check_int("test_size", test_size, minimum=1)
-    validation_size = check_int("validation_size", validation_size, minimum=1)
-    x, y = _SMALL_ARRAYS[name](seed)
+    arrays, default_test_size = OFFLINE[name]
+    test_size = default_test_size if test_size is None else test_size
+    x, y = arrays(seed)
     rows = np.arange(len(y))
     if test_size >= len(y):
-        raise InvalidParameterError(
-            f"test_size must be < the number of samples {len(y)}, got {test_size}"
-        )
+        raise InvalidParameterError(f"test_size must be < the number of samples {len(y)}; got {test_size}")
     if validation_size >= len(y) - test_size:
         raise InvalidParameterError(
             f"validation_size must be < the {len(y) - test_size} samples left after the test "
-            f"set, got {validation_size}"
+            f"set; got {validation_size}"
         )
     # Splitting the row numbers with the labels gives the same shuffle as load_dataset's split
     # of the arrays (scikit-learn draws the permutation from y and the seed only).
@@ -297,3 +277,23 @@ def train_val_test_split(
         x[train_index], second.y_train, x[val_index], second.y_test, x[test_index], first.y_test,
         train_index, val_index, test_index,
     )
+
+
+@validated(n=Integer(minimum=1), epoch=Integer(minimum=0), seed=Integer(minimum=0))
+def epoch_order(n: int, epoch: int, seed: int = 0) -> np.ndarray:
+    """The permutation of ``range(n)`` used in epoch ``epoch``: ``default_rng([seed, epoch])``."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+@validated(n=Integer(minimum=1), batch_size=Integer(minimum=1), epoch=Integer(minimum=0),
+           seed=Integer(minimum=0), drop_remainder=Boolean())
+def minibatches(
+    n: int, batch_size: int, epoch: int = 0, seed: int = 0, *, drop_remainder: bool = False
+) -> Iterator[np.ndarray]:
+    """Yield the index arrays of epoch ``epoch``'s batches (the last one may be short).
+
+    Checked at the call, not at the first ``next``: the generator is made inside.
+    """
+    order = epoch_order(n, epoch, seed)
+    stop = n - n % batch_size if drop_remainder else n
+    return (order[start : start + batch_size] for start in range(0, stop, batch_size))

@@ -9,27 +9,25 @@ be compared number for number: kernel ``k`` of shape ``(fan_in, fan_out)`` is dr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from reglab._validate import InvalidParameterError, check_int
+from reglab.params import Anything, Array, Integer, InvalidParameterError, ListOf, validated
 from reglab.penalties import xavier_uniform_limit
 
 #: Layer widths of answer 3's network.
 SIZES: tuple[int, ...] = (784, 200, 200, 10)
 
+_WEIGHTS = ListOf(Array(ndim=(1, 2)), min_length=2)
 
+
+@validated(seed=Integer(minimum=0), sizes=ListOf(Integer(minimum=1), min_length=2))
 def initial_weights(seed: int = 0, sizes: Sequence[int] = SIZES) -> list[np.ndarray]:
     """Return ``[kernel_0, bias_0, kernel_1, bias_1, ...]`` as float32 arrays.
 
     Kernels are Xavier uniform from ``numpy.random.default_rng(seed)``; biases are zeros.
     """
-    seed = check_int("seed", seed, minimum=0)
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise InvalidParameterError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
-    if len(sizes) < 2:
-        raise InvalidParameterError(f"sizes must list at least 2 layer widths, got {list(sizes)}")
-    sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
     rng = np.random.default_rng(seed)
     weights: list[np.ndarray] = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
@@ -44,32 +42,51 @@ def kernels(weights: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [w for w in weights if np.ndim(w) == 2]
 
 
+def _layer_pairs(weights: list[np.ndarray], inputs: int) -> None:
+    """Refuse a weight list that is not ``[(inputs, n0) kernel, (n0,) bias, (n0, n1) kernel, ...]``."""
+    if len(weights) % 2:
+        raise InvalidParameterError(
+            f"weights must hold kernel/bias pairs [kernel_0, bias_0, ...]; got {len(weights)} arrays")
+    width = inputs
+    for i in range(0, len(weights), 2):
+        kernel, bias = weights[i], weights[i + 1]
+        if kernel.ndim != 2 or kernel.shape[0] != width or bias.shape != (kernel.shape[1],):
+            raise InvalidParameterError(
+                f"weights[{i}] and weights[{i + 1}] must be a ({width}, n) kernel and an (n,) bias; "
+                f"got shapes {kernel.shape} and {bias.shape}")
+        width = kernel.shape[1]
+
+
+@validated(weights=_WEIGHTS, x=Array(ndim=2))
 def logits_float64(weights: Sequence[np.ndarray], x: np.ndarray) -> np.ndarray:
     """EasyNet's forward pass in float64, to check what TensorFlow computed.
 
     ``h_0 = x``; ``h_{i+1} = tanh(h_i @ kernel_i + bias_i)`` for the hidden layers; the last
     layer gives the logits ``h_n @ kernel_n + bias_n`` (no activation).
     """
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
-        raise InvalidParameterError(
-            f"weights must be a list [kernel_0, bias_0, kernel_1, bias_1, ...], got {type(weights).__name__}"
-        )
-    if len(weights) < 2 or len(weights) % 2:
-        raise InvalidParameterError(
-            f"weights must hold kernel/bias pairs [kernel_0, bias_0, ...], got {len(weights)} arrays"
-        )
-    h = np.asarray(x, dtype=np.float64)
-    if h.ndim != 2:
-        raise InvalidParameterError(f"x must be a 2-D array (examples, features), got shape {h.shape}")
+    _layer_pairs(weights, x.shape[1])
+    h = x
     for i in range(0, len(weights), 2):
-        kernel = np.asarray(weights[i], dtype=np.float64)
-        bias = np.asarray(weights[i + 1], dtype=np.float64)
-        if kernel.ndim != 2 or kernel.shape[0] != h.shape[1] or bias.shape != (kernel.shape[1],):
-            raise InvalidParameterError(
-                f"weights[{i}] and weights[{i + 1}] must be a ({h.shape[1]}, n) kernel and an (n,) bias, "
-                f"got shapes {kernel.shape} and {bias.shape}"
-            )
-        h = h @ kernel + bias
+        h = h @ weights[i] + weights[i + 1]
         if i < len(weights) - 2:
             h = np.tanh(h)
     return h
+
+
+@validated(weights=_WEIGHTS, kernel_regularizer=Anything())
+def keras_model(weights: Sequence[np.ndarray], *, kernel_regularizer: Any = None) -> Any:
+    """EasyNet as a Keras 3 ``Sequential`` of ``Dense`` layers, started from ``weights``.
+
+    ``weights`` is ``[kernel_0, bias_0, ...]`` (``initial_weights``); hidden layers use tanh, the
+    last gives logits; ``kernel_regularizer`` (a Keras regularizer, or None) goes on every kernel.
+    """
+    import keras
+
+    _layer_pairs(weights, weights[0].shape[0])
+    model = keras.Sequential([keras.Input((weights[0].shape[0],))])
+    last = len(weights) - 2
+    for i in range(0, len(weights), 2):
+        model.add(keras.layers.Dense(weights[i].shape[1], activation=None if i == last else "tanh",
+                                     kernel_regularizer=kernel_regularizer))
+    model.set_weights([w.astype(np.float32) for w in weights])
+    return model

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from reglab._validate import check_int
+from reglab.params import Anything, InstanceOf, Integer, InvalidParameterError, NoneOr, Text, validated
 
 
+@validated(seed=Integer(minimum=0))
 @contextlib.contextmanager
 def fresh_graph(seed: int = 0) -> Iterator[Any]:
     """Enter a new ``tf.Graph`` as the default graph, with graph-level seed ``seed``.
@@ -26,7 +27,6 @@ def fresh_graph(seed: int = 0) -> Iterator[Any]:
         with reglab.tf1.fresh_graph() as graph:
             w = tf.compat.v1.get_variable(...)
     """
-    seed = check_int("seed", seed, minimum=0)
     import tensorflow as tf
 
     graph = tf.Graph()
@@ -61,9 +61,9 @@ class CollectionTable(list):
     __repr__ = __str__
 
     def total(self) -> float:
-        """Sum of the values (raises ``ValueError`` if the table was built without a session)."""
+        """Sum of the values (raises ``InvalidParameterError`` if the table was built without a session)."""
         if any(row.value is None for row in self):
-            raise ValueError("total() needs values: pass session= to collection_table()")
+            raise InvalidParameterError("total() needs values: pass session= to collection_table()")
         return float(sum(row.value for row in self))
 
 
@@ -73,6 +73,8 @@ def _format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
+@validated(key=Text(), graph=NoneOr(InstanceOf("tensorflow:Graph")), session=Anything(),
+           scope=NoneOr(Text(empty=True)))
 def collection_table(
     key: str,
     *,
@@ -89,14 +91,8 @@ def collection_table(
     """
     import tensorflow as tf
 
-    if not isinstance(key, str) or not key:
-        raise TypeError(f"key must be a non-empty collection name string, got {key!r}")
-    if scope is not None and not isinstance(scope, str):
-        raise TypeError(f"scope must be a string or None, got {type(scope).__name__}")
     if graph is None:
         graph = session.graph if session is not None else tf.compat.v1.get_default_graph()
-    if not isinstance(graph, tf.Graph):
-        raise TypeError(f"graph must be a tf.Graph or None, got {type(graph).__name__}")
     items = graph.get_collection(key, scope)
     values: Sequence[Any] = [None] * len(items)
     if session is not None and items:

@@ -1,75 +1,42 @@
-"""reglab.approaches: argument checks, and tiny runs that agree across APIs (toy2d, 1-2 epochs)."""
+"""reglab.sweep: tiny runs (toy2d, 1-2 epochs) that agree across APIs and follow the slim convention."""
 
 from __future__ import annotations
 
+import functools
 import inspect
-import math
 
 import numpy as np
 import pytest
 
-from reglab import approaches, data, penalties
-from reglab._validate import InvalidParameterError
+from reglab import data, easynet
+from reglab.params import InvalidParameterError
 from reglab.penalties import slim_l1, slim_l2
+from reglab.sweep import approaches, shared
+from reglab.sweep import run as sweep_run
 
 TINY = {"dataset": "toy2d", "batch_size": 50}
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "name"),
-    [
-        ({"approach": "nope"}, "approach"),
-        ({"approach": 3}, "approach"),
-        ({"lam": -1.0}, "lam"),
-        ({"lam": math.nan}, "lam"),
-        ({"lam": math.inf}, "lam"),
-        ({"lam": "0.1"}, "lam"),
-        ({"epochs": 0}, "epochs"),
-        ({"epochs": 1.5}, "epochs"),
-        ({"epochs": True}, "epochs"),
-        ({"dataset": "cifar"}, "dataset"),
-        ({"batch_size": 0}, "batch_size"),
-        ({"learning_rate": 0.0}, "learning_rate"),
-        ({"seed": -1}, "seed"),
-        ({"penalty": "l3"}, "penalty"),
-        ({"penalty": "none"}, "penalty"),
-        ({"approach": "l2_loss", "penalty": "l1"}, "penalty"),
-        ({"on_epoch": 3}, "on_epoch"),
-    ],
-)
-def test_bad_arguments_name_the_argument(kwargs, name):
-    settings = {"approach": "keras_loop", "lam": 0.1, "epochs": 1, **TINY, **kwargs}
-    with pytest.raises(InvalidParameterError, match=name):
-        approaches.train(**settings)
+def test_a_kind_the_approach_does_not_support_is_refused():
+    with pytest.raises(InvalidParameterError, match="kind='l1' is not supported by approach 'l2_loss'"):
+        approaches.train("l2_loss", 0.1, 1, kind="l1", **TINY)
 
 
 def test_empty_test_set_is_refused_not_nan(monkeypatch):
     full = data.load_dataset("toy2d")
     empty = data.Split(full.x_train, full.y_train, full.x_test[:0], full.y_test[:0])
-    monkeypatch.setattr(approaches, "_load", lambda dataset: empty)
+    monkeypatch.setattr(sweep_run, "_load", lambda dataset: empty)
     with pytest.raises(InvalidParameterError, match="0 test examples"):
         approaches.make_run("keras_loop", 0.1, 1, dataset="toy2d")
 
 
-def test_registry_penalties_and_convention():
-    assert list(approaches.APPROACHES) == [
+def test_every_declared_approach_has_a_trainer():
+    assert list(approaches.APPROACHES) == list(approaches.SUPPORTED_KINDS) == [
         "get_variable", "variable_scope", "tf_layers", "tf_slim", "keras_fit", "keras_loop",
         "l2_loss",
     ]
-    # one tuple of penalty kinds: reglab.penalties', without "none" (lam=0 here)
-    assert approaches.PENALTIES == tuple(p for p in penalties.PENALTIES if p != "none")
-    assert set(approaches.PENALTIES) == {"l1", "l2"}
-    assert approaches.SUPPORTED_PENALTIES["l2_loss"] == ("l2",)
-    assert approaches.SUPPORTED_PENALTIES["keras_loop"] is approaches.PENALTIES
-    # lam is slim's: the convention names the formula in reglab.penalties
-    w = np.arange(6.0).reshape(2, 3)
-    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == pytest.approx(slim_l2(w, 0.5))
-    keras_half = penalties.keras_l2(w, 0.25)
-    assert penalties.penalty(approaches.CONVENTION["l2"], w, 0.5) == pytest.approx(keras_half)
-    assert penalties.penalty(approaches.CONVENTION["l1"], w, 0.5) == pytest.approx(slim_l1(w, 0.5))
-    assert "lam * sum(k**2) / 2" in approaches.train.__doc__
-    assert inspect.signature(approaches.train).parameters == inspect.signature(
-        approaches.make_run).parameters
+    assert approaches.SUPPORTED_KINDS["l2_loss"] == ("l2",)
+    assert approaches.CONVENTION == "slim"
 
 
 def test_run_follows_the_data_and_compares_without_error():
@@ -85,79 +52,72 @@ def test_run_follows_the_data_and_compares_without_error():
         run.with_weights(run.weights[:2])
 
 
-def _numpy_logits(weights, x):
-    h = x.astype(np.float64)
-    for i in range(0, len(weights), 2):
-        h = h @ weights[i].astype(np.float64) + weights[i + 1]
-        if i < len(weights) - 2:
-            h = np.tanh(h)
-    return h
-
-
 def _numpy_data_loss(weights, x, y):
-    z = _numpy_logits(weights, x)
+    z = easynet.logits_float64(weights, x)
     z = z - z.max(axis=1, keepdims=True)
     return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
 
 
-def _biased_run(name, lam, penalty="l2"):
+def _biased_run(name, lam, kind="l2"):
     """A tiny run whose start biases are not zero (a trainer that ignores them disagrees)."""
-    run = approaches.make_run(name, lam, 1, penalty=penalty, **TINY)
+    run = approaches.make_run(name, lam, 1, kind=kind, **TINY)
     rng = np.random.default_rng(7)
     weights = [w if w.ndim == 2 else rng.normal(0.0, 0.5, w.shape).astype(np.float32)
                for w in run.weights]
     return run.with_weights(weights)
 
 
-@pytest.fixture(scope="module")
-def biased_l2():
-    lam = 0.05
-    return lam, {name: approaches.APPROACHES[name](_biased_run(name, lam))
-                 for name in approaches.APPROACHES}
+LAM = 0.05
+#: Every trainer; tf_layers starts a process of its own (5 s): left out of the fast loop.
+TRAINERS = [pytest.param(name, marks=pytest.mark.slow) if name == "tf_layers" else name
+            for name in approaches.APPROACHES]
 
 
-@pytest.mark.parametrize("name", list(approaches.APPROACHES))
-def test_every_trainer_starts_at_the_given_weights_and_convention(biased_l2, name):
-    lam, results = biased_l2
+@functools.cache
+def _biased_result(name):
+    return approaches.APPROACHES[name](_biased_run(name, LAM))
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_every_trainer_starts_at_the_given_weights_and_convention(name):
+    lam = LAM
     run = _biased_run(name, lam)
     assert any(b.any() for b in run.weights[1::2])
     xb, yb = next(run.batches(0))
     data_loss0 = _numpy_data_loss(run.weights, xb, yb)
-    result = results[name]
-    assert result.convention == "tf_slim.l2_regularizer"
-    expected = sum(penalties.penalty(result.convention, k, lam) for k in run.weights[0::2])
-    assert expected == pytest.approx(sum(slim_l2(k, lam) for k in run.weights[0::2]))
+    result = _biased_result(name)
+    assert (result.kind, result.lam, result.convention) == ("l2", lam, "slim")  # exact: copied
+    expected = sum(slim_l2(k, lam) for k in run.weights[0::2])
     # the penalty is most of the step-0 loss: Keras' l2(lam), twice this, would be far off
     assert expected > 3 * data_loss0
     assert result.step0_total_loss - data_loss0 == pytest.approx(expected, abs=2e-5)
     assert result.final_penalty == pytest.approx(
-        sum(penalties.penalty(result.convention, k, lam) for k in result.kernels), rel=1e-5)
+        sum(slim_l2(k, lam) for k in result.kernels), rel=1e-5)
 
 
-def test_all_seven_agree_from_nonzero_biases(biased_l2):
-    _, results = biased_l2
-    reference = results["get_variable"]
-    for name, result in results.items():
-        assert result.approach == name
-        assert result.step0_total_loss == pytest.approx(reference.step0_total_loss, abs=1e-5)
-        assert result.final_data_loss == pytest.approx(reference.final_data_loss, abs=1e-5)
-        assert result.final_penalty == pytest.approx(reference.final_penalty, abs=1e-4)
-        assert result.predicted_class_counts == reference.predicted_class_counts
-        for got, want in zip(result.weights, reference.weights, strict=True):
-            np.testing.assert_allclose(got, want, atol=1e-5, err_msg=name)
-        # the biases moved from their non-zero start the same way in every API
-        assert not np.allclose(result.weights[1], _biased_run(name, 0.05).weights[1], atol=1e-4)
+@pytest.mark.parametrize("name", TRAINERS)
+def test_every_trainer_agrees_with_get_variable_from_nonzero_biases(name):
+    reference, result = _biased_result("get_variable"), _biased_result(name)
+    assert result.approach == name
+    assert result.step0_total_loss == pytest.approx(reference.step0_total_loss, abs=1e-5)
+    assert result.final_data_loss == pytest.approx(reference.final_data_loss, abs=1e-5)
+    assert result.final_penalty == pytest.approx(reference.final_penalty, abs=1e-4)
+    assert result.predicted_class_counts == reference.predicted_class_counts
+    for got, want in zip(result.weights, reference.weights, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5, err_msg=name)
+    # the biases moved from their non-zero start the same way in every API
+    assert not np.allclose(result.weights[1], _biased_run(name, LAM).weights[1], atol=1e-4)
 
 
-@pytest.mark.parametrize("name", [n for n, kinds in approaches.SUPPORTED_PENALTIES.items()
+@pytest.mark.parametrize("name", [n for n, kinds in approaches.SUPPORTED_KINDS.items()
                                   if "l1" in kinds and n != "tf_layers"])
 def test_l1_step0_penalty_is_slim_l1(name):
     lam = 0.01
-    run = _biased_run(name, lam, penalty="l1")
+    run = _biased_run(name, lam, kind="l1")
     result = approaches.APPROACHES[name](run)
     xb, yb = next(run.batches(0))
     expected = sum(slim_l1(k, lam) for k in run.weights[0::2])
-    assert result.convention == "tf_slim.l1_regularizer"
+    assert (result.kind, result.convention) == ("l1", "slim")
     assert result.step0_total_loss - _numpy_data_loss(run.weights, xb, yb) == pytest.approx(
         expected, abs=2e-5)
     assert result.final_penalty == pytest.approx(
@@ -191,8 +151,6 @@ def test_tiny_runs_agree_and_follow_the_convention(tiny_l2):
         assert [k.shape for k in result.kernels] == [(2, 200), (200, 200), (200, 2)]
     assert [epoch for epoch, _, _ in seen] == [1, 2]
     assert "weights" not in reference.to_dict()
-    assert reference.params is reference.weights
-    assert reference.train_loss == reference.data_loss_curve
 
 
 def test_results_compare_with_eq(tiny_l2):
@@ -205,6 +163,7 @@ def test_results_compare_with_eq(tiny_l2):
     assert a != results["keras_fit"]
 
 
+@pytest.mark.slow
 def test_tf_layers_runs_in_its_own_process(tiny_l2):
     lam, results, _ = tiny_l2
     seen = []
@@ -217,34 +176,18 @@ def test_tf_layers_runs_in_its_own_process(tiny_l2):
 
 
 def test_source_shows_the_code_that_runs():
-    from reglab import sweep_tf
-
     shown = approaches.source("get_variable")
-    assert isinstance(shown, approaches.SourceCode)
-    assert shown.text == inspect.getsource(approaches.get_variable)
-    assert repr(shown) == shown.text and shown.text.startswith("def get_variable(run: Run)")
-    markdown = shown._repr_markdown_()
-    assert markdown.startswith("```python\ndef get_variable(") and markdown.endswith("\n```")
-    assert approaches.source(sweep_tf.tf1_train).text.startswith("def tf1_train(")
-    # any reglab function, not only a trainer; a fence outgrows the backticks inside the text
-    assert approaches.source(approaches.make_run).text.startswith("def make_run(")
-    assert approaches.SourceCode("x = '```'\n")._repr_markdown_().startswith("````python\n")
+    assert shown.data == inspect.getsource(approaches.get_variable)
+    assert shown.data.startswith("def get_variable(run: Run)")
+    assert "tf.compat.v1.get_variable(" in shown.data  # plain `tf`, as a student writes it
+    assert 'class="highlight"' in shown._repr_html_()
+    # any reglab function, not only a trainer
+    assert approaches.source(shared.tf1_train).data.startswith("def tf1_train(")
+    assert "def make_run(" in approaches.source(approaches.make_run).data
 
 
-@pytest.mark.parametrize(
-    ("function", "message"),
-    [
-        ("nope", "function must be one of"),
-        (3, "function must be the name of an approach or a Python function of reglab, got int"),
-        (inspect.getsource, "function must be defined in reglab, got getsource from .inspect."),
-        (len, "function must be the name of an approach"),
-    ],
-)
-def test_source_names_the_argument(function, message):
-    with pytest.raises(InvalidParameterError, match=message):
+@pytest.mark.parametrize("function", [inspect.getsource, len])
+def test_source_is_only_for_reglab_functions(function):
+    with pytest.raises(InvalidParameterError, match="function must be an approach's name or a Python "
+                       "function of reglab"):
         approaches.source(function)
-
-
-def test_source_code_wants_text():
-    with pytest.raises(InvalidParameterError, match="text must be a string"):
-        approaches.SourceCode(b"def f(): pass")

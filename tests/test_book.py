@@ -1,6 +1,6 @@
-"""reglab.book (staging the static site) and reglab.explorer_static: behaviour and bad input.
+"""reglab.classroom.book (staging and building the static site) and reglab.explorer.static.
 
-The whole build, in a browser, is tests/browser/test_book_browser.py.
+A two-page book is built here; the whole book, in a browser, is tests/browser/test_book_browser.py.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ import json
 import subprocess
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
-from reglab import book, explorer_static
-from reglab._validate import InvalidParameterError
-from reglab.explorer import lambda_grid
-from reglab.explorer_view import penalty_in_every_api
-from reglab.workbook import solutions_range, source
+from reglab.classroom import book
+from reglab.classroom.workbook import solutions_range, source
+from reglab.params import InvalidParameterError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -33,8 +32,8 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return dest, names
 
 
-def _nb(dest: Path, stem: str) -> dict:
-    return json.loads((dest / f"{stem}.ipynb").read_text(encoding="utf-8"))
+def _nb(dest: Path, stem: str) -> nbformat.NotebookNode:
+    return nbformat.read(dest / f"{stem}.ipynb", as_version=4)
 
 
 def test_chapters_are_in_the_maps_order():
@@ -107,62 +106,56 @@ def test_repository_url_from_the_origin_remote(tmp_path, remote, expected):
 
 
 @pytest.mark.parametrize(("func", "kwargs", "match"), [
-    (book.chapters, {"notebooks": 3}, "notebooks must be a folder path"),
     (book.chapters, {"notebooks": ROOT / "README.md"}, "is not a folder"),
     (book.chapters, {"notebooks": ROOT / "tests"}, "no 00_"),
-    (book.stage, {"notebooks": NOTEBOOKS, "dest": 5}, "dest must be a folder path"),
-    (book.build_book, {"out": 1}, "out must be a folder path"),
     (book.build_book, {"repository": "https://example.org/x"}, "repository must look like"),
-    (book.build_book, {"repository": 7}, "repository must be a URL string"),
-    (book.build_book, {"explorer": "yes", "repository": book.PLACEHOLDER_REPOSITORY},
-     "explorer must be True or False"),
     (book.build_book, {"branch": "a b", "repository": book.PLACEHOLDER_REPOSITORY},
      "branch must be a git branch name"),
 ])
-def test_book_bad_arguments(func, kwargs, match):
+def test_book_refuses_what_its_declarations_cannot_tell(func, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         func(**kwargs)
 
 
-def test_the_cli_refuses_a_bad_repository_with_exit_2(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        book.main(["--repository", "nowhere"])
-    assert exit_info.value.code == 2
-    assert "repository must look like https://github.com/OWNER/NAME" in capsys.readouterr().err
+def _tiny_notebooks(folder: Path) -> Path:
+    folder.mkdir()
+    for stem, title in (("00_start_here", "Start here"), ("01_first", "First steps")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nA page of the book.")]
+        nbformat.write(nb, folder / f"{stem}.ipynb")
+    return folder
 
 
-def test_static_explorer_settings_are_the_widgets():
-    from reglab import widgets
+@pytest.mark.slow
+def test_a_book_points_its_buttons_where_asked_and_a_failed_build_keeps_the_last(tmp_path):
+    notebooks = _tiny_notebooks(tmp_path / "notebooks")
+    built = book.build_book(tmp_path / "site", notebooks=notebooks, explorer=False, progress=False,
+                            repository="https://github.com/someone/reglab-fork", branch="class-2026")
+    assert built.html == tmp_path / "site" / "html" and built.explorer_bytes == 0
+    page = (built.html / "01_first.html").read_text(encoding="utf-8")
+    assert "mybinder.org/v2/gh/someone/reglab-fork/class-2026" in page
+    assert "github.com/someone/reglab-fork" in page
+    assert (built.html / "_sources" / "01_first.ipynb").read_bytes() == (
+        notebooks / "01_first.ipynb").read_bytes()
+    site = {p.relative_to(built.html): p.read_bytes() for p in built.html.rglob("*") if p.is_file()}
+
+    (notebooks / "02_broken.ipynb").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match="not a readable notebook"):
+        book.build_book(tmp_path / "site", notebooks=notebooks, explorer=False, progress=False,
+                        repository=book.PLACEHOLDER_REPOSITORY)
+    assert {p.relative_to(built.html): p.read_bytes() for p in built.html.rglob("*")
+            if p.is_file()} == site
+    assert [p.name for p in (tmp_path / "site").iterdir()] == ["html"]  # no staging left
+
+
+def test_the_books_explorer_page_has_every_setting_of_the_widgets():
+    from reglab.explorer import lambda_grid, static, widgets
 
     lams = lambda_grid()
     assert lams[0] == pytest.approx(10.0**widgets.LAM_MIN_EXP)
     assert lams[-1] == pytest.approx(10.0**widgets.LAM_MAX_EXP)
     np.testing.assert_allclose(np.diff(np.log10(lams)), widgets.LAM_STEP_EXP)
-    every = explorer_static.settings()
+    every = static.settings()
     assert len(every) == 2 * (1 + 2 * len(lams)) == 86
     assert ("toy2d", "none", -1) in every and ("digits", "l1", len(lams) - 1) in every
     assert lams[8] == pytest.approx(1e-3)  # the default start, as the widget's
-
-
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"folder": 3}, "folder must be a path"),
-    ({"folder": ROOT / "README.md"}, "exists and is not a directory"),
-    ({"explorer": "x"}, "explorer must be a reglab.explorer.Explorer"),
-    ({"start": ("toy2d", "l2", 99)}, "start must be a"),
-    ({"dpi": 5}, "dpi must be >= 20"),
-    ({"progress": 1}, "progress must be True or False"),
-])
-def test_static_explorer_bad_arguments(tmp_path, kwargs, match):
-    kwargs.setdefault("folder", tmp_path / "explorer")
-    with pytest.raises((InvalidParameterError, ValueError, TypeError), match=match):
-        explorer_static.write_static_explorer(**kwargs)
-    assert not (tmp_path / "explorer").exists()
-
-
-def test_penalty_in_every_api():
-    assert penalty_in_every_api("none", 0.0) == "no penalty (lambda = 0)"
-    assert penalty_in_every_api("l2", 0.001) == (
-        "penalty = 0.001 * sum(w\u00b2) = keras.regularizers.l2(0.001) = tf_slim.l2_regularizer(0.002)")
-    assert "tf_slim.l1_regularizer(0.01)" in penalty_in_every_api("l1", 0.01)
-    with pytest.raises(ValueError, match="penalty must be one of"):
-        penalty_in_every_api("l3", 0.1)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from reglab import data
+from reglab.params import InvalidParameterError
 
 
 def test_mnist_subset_split_is_stratified_and_deterministic():
@@ -63,7 +64,7 @@ def test_missing_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     with pytest.raises(data.DataFileError, match="'mnist_5k.npz' is missing"):
         data.load_dataset("mnist_subset")
-    assert issubclass(data.DataFileError, ValueError)
+    assert issubclass(data.DataFileError, RuntimeError)
 
 
 def test_full_mnist_without_network_gives_clear_error(tmp_path):
@@ -92,59 +93,23 @@ def test_toy2d_generator():
     assert x.shape == (50, 2) and set(np.unique(y)) == {0, 1}
 
 
-# ---- bad input -------------------------------------------------------------------------
+# ---- rules across arguments (single bad arguments: tests/test_params.py) ------------------
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
+    ("call", "match"),
     [
-        ({"name": "cifar10"}, ValueError, "name must be one of 'mnist_subset'"),
-        ({"name": 7}, TypeError, "name must be a string"),
-        ({"name": "mnist_subset", "test_size": 0}, ValueError, "test_size must be >= 1"),
-        ({"name": "mnist_subset", "test_size": 5000}, ValueError, "test_size must be < the number"),
-        ({"name": "mnist_subset", "test_size": "10"}, TypeError, "test_size must be an integer"),
-        ({"name": "mnist_subset", "seed": -1}, ValueError, "seed must be >= 0"),
-        ({"name": "mnist_subset", "seed": 1.5}, TypeError, "seed must be an integer"),
-        ({"name": "mnist", "test_size": 10}, ValueError, "test_size must be None for 'mnist'"),
+        (lambda: data.load_dataset("mnist_subset", test_size=5000), "test_size must be < the number"),
+        (lambda: data.load_dataset("mnist", test_size=10), "test_size must be None for 'mnist'"),
+        (lambda: data.train_val_test_split(validation_size=4000), "validation_size must be < the 4000"),
+        (lambda: data.train_val_test_split(test_size=5000), "test_size must be < the number"),
+        (lambda: data.stratified_split(np.zeros((4, 2)), np.zeros(3), 1), r"got x \(4, 2\), y \(3,\)"),
+        (lambda: data.stratified_split(np.zeros((4, 2)), np.zeros((4, 1)), 1), "y must be 1-D"),
     ],
 )
-def test_load_dataset_bad_arguments(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        data.load_dataset(**kwargs)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"x": np.zeros((4, 2)), "y": np.zeros(3), "test_size": 1}, ValueError, "same number of rows"),
-        ({"x": np.zeros((4, 2)), "y": np.zeros((4, 1)), "test_size": 1}, ValueError, "y must be 1-D"),
-        ({"x": np.zeros((4, 2)), "y": np.zeros(4), "test_size": 1.5}, ValueError,
-         "test_size must be strictly between 0 and 1"),
-    ],
-)
-def test_stratified_split_bad_arguments(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        data.stratified_split(**kwargs)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"n_samples": 2}, ValueError, "n_samples must be >= 4"),
-        ({"noise": -0.1}, ValueError, "noise must be >= 0"),
-        ({"noise": float("nan")}, ValueError, "noise must be finite"),
-    ],
-)
-def test_make_toy2d_bad_arguments(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        data.make_toy2d(**kwargs)
-
-
-def test_verify_file_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match="path must be a str or pathlib.Path"):
-        data.verify_file(3, "0" * 64)
-    with pytest.raises(ValueError, match="expected_sha256 must be a 64-character hex string"):
-        data.verify_file(tmp_path, "abc")
+def test_rules_across_arguments(call, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        call()
 
 
 def test_train_val_test_split_sizes_and_strata():
@@ -196,39 +161,6 @@ def test_train_val_test_split_small_datasets(name):
     assert len(split.y_train) + 50 == len(old.y_train)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "argument"),
-    [
-        ({"name": "mnist"}, "name"),
-        ({"name": 3}, "name"),
-        ({"validation_size": 0}, "validation_size"),
-        ({"validation_size": 0.2}, "validation_size"),
-        ({"validation_size": True}, "validation_size"),
-        ({"validation_size": 4000}, "validation_size"),
-        ({"test_size": 5000}, "test_size"),
-        ({"test_size": "1000"}, "test_size"),
-        ({"seed": -1}, "seed"),
-    ],
-)
-def test_train_val_test_split_bad_input_names_the_argument(kwargs, argument):
-    from reglab._validate import InvalidParameterError
-
-    with pytest.raises(InvalidParameterError, match=argument):
-        data.train_val_test_split(**kwargs)
-
-
-def test_load_dataset_is_unchanged_by_the_validation_split():
+def test_load_dataset_keeps_its_4000_1000_split():
     split = data.load_dataset("mnist_subset")
     assert split.x_train.shape == (4000, 784) and split.x_test.shape == (1000, 784)
-    assert not hasattr(split, "x_val")
-
-
-def test_check_xy_names_both_shapes():
-    from reglab._validate import InvalidParameterError
-
-    x, y = data.check_xy([[1.0], [2.0]], [0, 1])
-    assert x.shape == (2, 1) and y.shape == (2,)
-    with pytest.raises(InvalidParameterError, match=r"got x \(2, 1\), y \(3,\)"):
-        data.check_xy([[1.0], [2.0]], [0, 1, 1])
-    with pytest.raises(ValueError, match="same number of rows"):
-        data.stratified_split(np.zeros((4, 2)), np.zeros((4, 1)), 2)

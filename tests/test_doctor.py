@@ -1,4 +1,5 @@
-"""reglab.doctor: each finding on a minimal case, clean cases, conventions, bad input, no side effects."""
+"""reglab.doctor: each finding on a minimal case, clean cases, conventions, cross-argument rules, no side
+effects.  (Each argument's own bad values are tested from the declarations, in tests/test_params.py.)"""
 
 import json
 import subprocess
@@ -11,6 +12,8 @@ import pytest
 import reglab.doctor as doctor
 from reglab import penalties, repro, tf1
 from reglab.doctor.conventions import RegularizerInfo
+from reglab.doctor.graph_walk import coefficient
+from reglab.params import InvalidParameterError
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -38,24 +41,36 @@ def small(reg=None, *, bias_reg=None, **layer_kw):
 def test_conventions_agree_with_reglab_penalties(c):
     w = np.random.default_rng(1).normal(size=(5, 3))
     info = RegularizerInfo("l2", "keras", l2=c)
-    assert np.isclose(info.penalty(w), penalties.keras_l2(w, c))
-    assert np.isclose(info.penalty(w), penalties.slim_l2(w, penalties.slim_from_keras_l2(c)))
-    assert np.isclose(info.penalty(w), 2 * c * penalties.l2_loss(w))
+    assert info.penalty(w) == pytest.approx(penalties.keras_l2(w, c))
+    assert info.penalty(w) == pytest.approx(penalties.slim_l2(w, penalties.slim_from_keras_l2(c)))
+    assert info.penalty(w) == pytest.approx(2 * c * penalties.l2_loss(w))
     conv = info.conventions()
-    assert conv["tf_slim"] == f"tf_slim.l2_regularizer({2 * c:.4g})"
-    assert conv["tf.nn.l2_loss"] == f"{2 * c:.4g} * tf.nn.l2_loss(w)"
+    assert conv == {"keras": f"keras.regularizers.l2({c:.4g})",
+                    "tf_slim": f"tf_slim.l2_regularizer({2 * c:.4g})",
+                    "tf.nn.l2_loss": f"{2 * c:.4g} * tf.nn.l2_loss(w)"}
     l1 = RegularizerInfo("l1", "keras", l1=c)
-    assert np.isclose(l1.penalty(w), penalties.slim_l1(w, c))
+    assert l1.penalty(w) == pytest.approx(penalties.slim_l1(w, c))
+    assert l1.conventions() == {"keras": f"keras.regularizers.l1({c:.4g})",
+                                "tf_slim": f"tf_slim.l1_regularizer({c:.4g})"}
+
+
+def test_custom_regularizer_has_no_formula_and_no_conventions():
+    custom = RegularizerInfo("custom", "keras", name="my_penalty")
+    assert custom.penalty(np.ones(3)) is None
+    assert custom.conventions() == {}
+    assert custom.label() == "custom my_penalty"
 
 
 def test_keras_row_penalty_matches_model_losses_and_formula():
     model = small(keras.regularizers.L1L2(0.01, 0.02))
     report = doctor.diagnose(model)
     row = report.row("hidden/kernel")
-    assert row.regularizer.kind == "l1_l2" and row.in_loss is True
+    assert row.regularizer.kind == "l1l2" and row.in_loss is True
+    assert row.regularizer.to_dict()["convention"] == "keras"
+    assert row.regularizer.conventions()["tf_slim"] == "tf_slim.l1_l2_regularizer(0.01, 0.04)"
     k = model.layers[0].kernel.numpy()
-    assert np.isclose(row.penalty, penalties.keras_l1l2(k, 0.01, 0.02), rtol=1e-6)
-    assert np.isclose(report.total_penalty, float(sum(model.losses)), rtol=1e-5)
+    assert row.penalty == pytest.approx(penalties.keras_l1l2(k, 0.01, 0.02), rel=1e-6)
+    assert report.total_penalty == pytest.approx(float(sum(model.losses)), rel=1e-5)
     assert report.codes() == []
 
 
@@ -96,7 +111,7 @@ def test_manual_l2_in_the_loss_is_found_with_its_constant():
     loss = lambda x, y: XENT(y, model(x)) + 1e-3 * tf.nn.l2_loss(model.layers[0].kernel)  # noqa: E731
     report = doctor.diagnose(model, loss=loss, batch=(X, Y), data_loss=XENT)
     row = report.row("hidden/kernel")
-    assert row.regularizer.kind == "l2" and np.isclose(row.regularizer.l2, 5e-4, rtol=1e-3)
+    assert row.regularizer.kind == "l2" and row.regularizer.l2 == pytest.approx(5e-4, rel=1e-3)
     assert report.codes() == []
 
 
@@ -111,8 +126,19 @@ def test_regularizer_set_after_build():
 def test_slim_constant_not_halved_only_when_intended_is_given():
     model = small(keras.regularizers.l2(1e-3))
     assert doctor.diagnose(model).codes() == []
-    assert doctor.diagnose(model, intended_slim_l2=1e-3).codes() == ["SLIM_CONSTANT_NOT_HALVED"]
-    assert doctor.diagnose(small(keras.regularizers.l2(5e-4)), intended_slim_l2=1e-3).codes() == []
+    report = doctor.diagnose(model, intended_lam=1e-3, convention="slim")
+    assert report.codes() == ["SLIM_CONSTANT_NOT_HALVED"]
+    assert "write l2(0.0005)" in report.findings[0].message
+    assert doctor.diagnose(model, intended_lam=1e-3).codes() == ["SLIM_CONSTANT_NOT_HALVED"]  # slim: default
+    assert doctor.diagnose(small(keras.regularizers.l2(5e-4)), intended_lam=1e-3,
+                           convention="slim").codes() == []
+
+
+def test_intended_lam_in_the_keras_convention():
+    halved = small(keras.regularizers.l2(5e-4))
+    assert doctor.diagnose(halved, intended_lam=5e-4, convention="keras").codes() == []
+    assert doctor.diagnose(halved, intended_lam=2.5e-4, convention="keras").codes() == [
+        "SLIM_CONSTANT_NOT_HALVED"]  # l2(5e-4) is twice the intended keras l2(2.5e-4)
 
 
 def test_decay_and_l2_bias_and_excluded_kernel():
@@ -120,6 +146,8 @@ def test_decay_and_l2_bias_and_excluded_kernel():
     opt = keras.optimizers.AdamW(weight_decay=0.01)
     report = doctor.diagnose(model, optimizer=opt)
     assert report.codes() == ["DECAY_AND_L2_ON_SAME_WEIGHTS", "BIAS_PENALIZED"]
+    assert report.decay["equivalent_under_sgd"] == {"kind": "l2", "lam": pytest.approx(0.005),
+                                                    "convention": "keras"}
     fixed = keras.optimizers.AdamW(weight_decay=0.01)
     fixed.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if len(v.shape) == 1])
     assert doctor.diagnose(model, optimizer=fixed).codes() == ["DECAY_AND_L2_ON_SAME_WEIGHTS"]
@@ -143,7 +171,7 @@ def test_activity_regularizer_cost_on_a_batch():
     report = doctor.diagnose(model, batch=(X, Y))
     out = model.layers[0](X).numpy()
     expected = penalties.keras_activity(out, lambda y: penalties.keras_l2(y, 0.01))
-    assert np.isclose(report.activity[0].penalty, expected, rtol=1e-5)
+    assert report.activity[0].penalty == pytest.approx(expected, rel=1e-5)
 
 
 def test_functional_and_subclassed_models():
@@ -197,21 +225,22 @@ def test_train_step_is_run_once_and_undone(compiled):
         np.testing.assert_array_equal(a, v.numpy())
 
 
-def test_train_step_bad_input():
+def test_train_step_rules_across_arguments():
     model = small(keras.regularizers.l2(5e-4))
     opt = keras.optimizers.Adam(0.1)
-    with pytest.raises(ValueError, match="needs the optimizer"):
+    with pytest.raises(InvalidParameterError, match="needs the optimizer"):
         doctor.diagnose(model, train_step=_train_step(model, opt, True), batch=(X, Y), data_loss=XENT)
-    with pytest.raises(ValueError, match="build the optimizer first"):
+    with pytest.raises(InvalidParameterError, match="build the optimizer first"):
         doctor.diagnose(model, train_step=_train_step(model, opt, True), batch=(X, Y), data_loss=XENT,
                         optimizer=opt)
     opt.build(model.trainable_variables)
-    with pytest.raises(ValueError, match="must return the loss tensor"):
+    with pytest.raises(InvalidParameterError, match="must return the loss tensor"):
         doctor.diagnose(model, train_step=lambda x, y: 1.0, batch=(X, Y), data_loss=XENT, optimizer=opt)
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(InvalidParameterError, match="not both"):
         doctor.diagnose(model, loss=lambda x, y: 0.0, train_step=lambda x, y: 0.0, batch=(X, Y))
-    with pytest.raises(TypeError, match="train_step must be a callable"):
-        doctor.diagnose(model, train_step="step", batch=(X, Y), optimizer=opt)
+    graph, loss, _ = _graph_case("ok")
+    with pytest.raises(InvalidParameterError, match="train_step is for Keras models"):
+        doctor.diagnose(graph, loss=loss, train_step=_train_step(model, opt, True))
 
 
 # --- TF1 graphs ----------------------------------------------------------------------------------
@@ -248,7 +277,7 @@ def test_graph_findings(kind, codes):
     assert report.codes() == codes
     row = report.row("w:0")
     assert row.regularizer.label() == "slim l2_regularizer(0.1)"
-    assert np.isclose(row.penalty, penalties.slim_l2(w_init, 0.1), rtol=1e-6)
+    assert row.penalty == pytest.approx(penalties.slim_l2(w_init, 0.1), rel=1e-6)
 
 
 def test_graph_manual_l2_loss_and_no_loss_given():
@@ -263,35 +292,53 @@ def test_graph_manual_l2_loss_and_no_loss_given():
     assert doctor.diagnose(graph).codes() == ["LOSS_NOT_GIVEN"]
 
 
-# --- unknown objects, bad arguments -------------------------------------------------------------
-@pytest.mark.parametrize("obj", [np.zeros(3), {"kernel": 1}, "model.keras"])
+# --- unknown objects, rules across arguments -------------------------------------------------------
+@pytest.mark.parametrize("obj", [None, np.zeros(3), {"kernel": 1}, "model.keras"])
 def test_unknown_model_is_named_not_guessed(obj):
     report = doctor.diagnose(obj)
     assert report.codes() == ["UNKNOWN_MODEL"]
     assert type(obj).__name__ in report.findings[0].message
 
 
-def test_bad_arguments_name_the_argument():
+def test_rules_that_depend_on_the_object_or_on_other_arguments():
     model = small(keras.regularizers.l2(1e-3))
-    with pytest.raises(TypeError, match="obj must be"):
-        doctor.diagnose(None)
-    with pytest.raises(TypeError, match="batch must be a pair"):
-        doctor.diagnose(model, batch=X)
-    with pytest.raises(TypeError, match="loss must be a callable"):
+    with pytest.raises(InvalidParameterError, match="loss must be a callable"):
         doctor.diagnose(model, loss=1.0, batch=(X, Y))
-    with pytest.raises(ValueError, match=r"batch=\(x, y\) is needed"):
+    with pytest.raises(InvalidParameterError, match=r"batch=\(x, y\) is needed"):
         doctor.diagnose(model, loss=lambda x, y: 0.0)
-    with pytest.raises(ValueError, match="data_loss is needed"):
+    with pytest.raises(InvalidParameterError, match="data_loss is needed"):
         doctor.diagnose(model, loss=lambda x, y: 0.0, batch=(X, Y))
-    with pytest.raises(TypeError, match="data_loss must be a callable"):
-        doctor.diagnose(model, loss=lambda x, y: 0.0, batch=(X, Y), data_loss="x")
-    with pytest.raises(ValueError, match="intended_slim_l2 must be > 0"):
-        doctor.diagnose(model, intended_slim_l2=0.0)
-    with pytest.raises(TypeError, match="intended_slim_l2 must be a real number"):
-        doctor.diagnose(model, intended_slim_l2="1e-3")
     graph, _, _ = _graph_case("ok")
-    with pytest.raises(TypeError, match="loss must be a tensor of the graph"):
+    with pytest.raises(InvalidParameterError, match="loss must be a tensor of the graph"):
         doctor.diagnose(graph, loss=lambda x, y: 0.0)
+    other, other_loss, _ = _graph_case("ok")
+    with pytest.raises(InvalidParameterError, match="loss must be a tensor of the graph"):
+        doctor.diagnose(graph, loss=other_loss)
+    with v1.Session(graph=other) as sess, pytest.raises(InvalidParameterError, match="session must be"):
+        doctor.diagnose(graph, session=sess)
+
+
+def test_batch_is_a_pair():
+    model = small(keras.regularizers.l2(1e-3))
+    with pytest.raises(InvalidParameterError, match="batch must be"):
+        doctor.diagnose(model, batch=(X, Y, Y))
+    assert doctor.diagnose(model, batch=[X, Y]).codes() == []
+
+
+def test_graph_deeper_than_the_recursion_limit():
+    depth = sys.getrecursionlimit() + 500
+    limit = sys.getrecursionlimit()
+    with tf1.fresh_graph() as graph:
+        w = v1.get_variable("w", initializer=np.ones((2, 2), np.float32),
+                            regularizer=tf_slim.l2_regularizer(0.1))
+        penalty = v1.losses.get_regularization_loss()
+        loss = tf.reduce_sum(w) + penalty
+        for _ in range(depth):
+            loss = tf.identity(loss)
+    assert coefficient(loss, penalty) == pytest.approx(1.0)
+    report = doctor.diagnose(graph, loss=loss)
+    assert report.codes() == [] and report.row("w:0").in_loss is True
+    assert sys.getrecursionlimit() == limit
 
 
 # --- the doctor changes nothing -------------------------------------------------------------------
@@ -324,7 +371,7 @@ def test_doctor_changes_no_weight_optimizer_variable_or_graph_op():
 
 # --- report rendering ---------------------------------------------------------------------------
 def test_report_renders_as_text_html_and_json():
-    report = doctor.diagnose(small(keras.regularizers.l2(1e-3)), intended_slim_l2=1e-3)
+    report = doctor.diagnose(small(keras.regularizers.l2(1e-3)), intended_lam=1e-3, convention="slim")
     text = str(report)
     assert "SLIM_CONSTANT_NOT_HALVED" in text and "tf_slim.l2_regularizer(0.002)" in text
     assert repr(report) == text
@@ -371,11 +418,11 @@ def test_legacy_keras_model_in_a_subprocess():
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["module"].startswith("tf_keras") and result["source"] == "tf_keras"
-    assert np.isclose(result["penalty"], penalties.keras_l2(np.array(result["kernel"]), 0.01), rtol=1e-5)
+    assert result["penalty"] == pytest.approx(penalties.keras_l2(np.array(result["kernel"]), 0.01), rel=1e-5)
     assert result["codes"] == [[], ["REGULARIZER_SET_AFTER_BUILD"], ["CUSTOM_LOOP_MISSES_MODEL_LOSSES"], []]
 
 
 def test_import_reglab_doctor_does_not_import_tensorflow():
-    code = "import sys, reglab.doctor, reglab.doctor_cli; print('tensorflow' in sys.modules)"
+    code = "import sys, reglab.doctor, reglab.doctor.cli; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

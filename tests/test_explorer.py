@@ -1,13 +1,16 @@
-"""The explorer without a browser: its TensorFlow engine, logic (reglab.explorer), widgets.
+"""The explorer without a browser: its TensorFlow engine, its logic, its widgets; reglab.optimizers.
 
-Correctness only: the engine against Keras itself (the penalty, one step of ``model.fit``), the
-cache, tracing once, prefetch and its lock and failures, the drawing, bad input.  Speed is
-measured by benchmarks/bench_speed.py, and tests/browser/ checks the picture in a real browser.
-Each engine traces and compiles once (about 2 s), so the tests share one explorer.
+Correctness only: the engine against Keras itself (the penalty, steps of ``model.fit``), the
+cache, tracing once, prefetch, concurrent trainings and failures, the drawing, the status line,
+the rules between arguments.  Bad single arguments are tested from the declarations
+(tests/test_params.py).  Speed is measured by benchmarks/bench_speed.py, and tests/browser/
+checks the picture in a real browser.  Each engine traces and compiles once (about 2 s), so the
+tests share one explorer.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 
@@ -16,8 +19,11 @@ import pytest
 
 from reglab import explorer as rx
 from reglab import penalties
-from reglab.easynet import initial_weights
+from reglab.easynet import initial_weights, logits_float64
 from reglab.explorer import Engine, Explorer, TrainResult
+from reglab.explorer.controls import DATASET_LABELS, KIND_LABELS, status_text
+from reglab.optimizers import reset_optimizer
+from reglab.params import InvalidParameterError
 
 STEPS = 60  # short runs: enough to see the effects, fast enough for a unit test
 
@@ -34,57 +40,52 @@ def toy_l2(ex: Explorer) -> dict[float, TrainResult]:
     return {lam: ex.result("toy2d", "l2", lam) for lam in (0.0, 1e-3, 1e-2, 1e-1)}
 
 
-def test_modules_share_public_names_only() -> None:
-    """One PENALTIES tuple; explorer_view's names are public; reglab.mlp is gone."""
-    import importlib
+def _wait_until(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
-    import reglab
-    from reglab import explorer_view, widgets
 
-    assert rx.PENALTIES is penalties.PENALTIES is widgets.PENALTIES
-    assert penalties.PENALTIES == ("none", "l1", "l2")
-    assert rx.FigureView is explorer_view.FigureView and rx.NEAR_ZERO == explorer_view.NEAR_ZERO
-    for module in (rx, explorer_view):
-        assert all(not name.startswith("_") for name in module.__all__)
-    with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("reglab.mlp")
-    with pytest.raises(AttributeError):
-        reglab.mlp  # noqa: B018
+def test_every_dataset_and_kind_has_a_label() -> None:
+    assert set(DATASET_LABELS) == set(rx.DATASETS)
+    assert set(KIND_LABELS) == set(rx.KINDS) == {"none", "l1", "l2"}
 
 
 # ---- the engine against Keras itself -----------------------------------------------------------
 
-@pytest.mark.parametrize("penalty", ["l1", "l2"])
-def test_reported_penalty_is_keras_regularizer_on_the_kernels(ex: Explorer, penalty: str) -> None:
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_reported_penalty_is_keras_regularizer_on_the_kernels(ex: Explorer, kind: str) -> None:
     import keras
 
     lam = 3e-3
-    result = ex.result("toy2d", penalty, lam)
-    regularizer = keras.regularizers.l1(lam) if penalty == "l1" else keras.regularizers.l2(lam)
+    result = ex.result("toy2d", kind, lam)
+    regularizer = keras.regularizers.l1(lam) if kind == "l1" else keras.regularizers.l2(lam)
     keras_penalty = sum(float(regularizer(k)) for k in result.kernels)
+    assert result.convention == "keras"
     assert result.penalty_curve[-1] == pytest.approx(keras_penalty, rel=1e-5)
     assert result.final_penalty == pytest.approx(keras_penalty, rel=1e-5)
-    numpy_formula = penalties.keras_l1 if penalty == "l1" else penalties.keras_l2
+    numpy_formula = penalties.keras_l1 if kind == "l1" else penalties.keras_l2
     assert result.final_penalty == pytest.approx(
         sum(numpy_formula(k, lam) for k in result.kernels), rel=1e-12)
     # step 0 is the shared initial network, kernels only (the biases start at 0 anyway)
     kernels0 = initial_weights(0, rx.SIZES["toy2d"])[0::2]
     assert result.penalty_curve[0] == pytest.approx(
         sum(float(regularizer(k)) for k in kernels0), rel=1e-5)
-    assert len(result.params) == 6 and [p.ndim for p in result.params] == [2, 1, 2, 1, 2, 1]
+    assert len(result.weights) == 6 and [p.ndim for p in result.weights] == [2, 1, 2, 1, 2, 1]
 
 
-@pytest.mark.parametrize(("penalty", "steps"), [("l2", 1), ("l2", 4), ("l1", 4)])
-def test_engine_steps_equal_keras_fit(penalty: str, steps: int) -> None:
+@pytest.mark.parametrize(("kind", "steps"), [("l2", 1), ("l2", 4), ("l1", 4)])
+def test_engine_steps_equal_keras_fit(kind: str, steps: int) -> None:
     """``steps`` explorer steps == ``steps`` epochs of model.fit on the same full batch."""
     import keras
 
     lam = 1e-2
     engine = Engine("toy2d", steps=steps)
     split = engine.split
-    result = engine.train(lam, penalty)
+    result = engine.train(lam, kind)
 
-    regularizer = keras.regularizers.L2(lam) if penalty == "l2" else keras.regularizers.L1(lam)
+    regularizer = keras.regularizers.L2(lam) if kind == "l2" else keras.regularizers.L1(lam)
     model = keras.Sequential([keras.Input((2,))])
     for width in (32, 32):
         model.add(keras.layers.Dense(width, activation="tanh", kernel_regularizer=regularizer))
@@ -97,22 +98,20 @@ def test_engine_steps_equal_keras_fit(penalty: str, steps: int) -> None:
     )
     history = model.fit(split.x_train, split.y_train, batch_size=len(split.x_train),
                         epochs=steps, shuffle=False, verbose=0)
-    for i, (ours, theirs) in enumerate(zip(result.params, model.get_weights(), strict=True)):
+    for i, (ours, theirs) in enumerate(zip(result.weights, model.get_weights(), strict=True)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6,
                                    err_msg=f"params[{i}] after {steps} step(s)")
     # fit's loss is the total before each update: data loss + penalty
-    np.testing.assert_allclose(result.train_loss[:-1] + result.penalty_curve[:-1],
+    np.testing.assert_allclose(result.data_loss_curve[:-1] + result.penalty_curve[:-1],
                                history.history["loss"], rtol=1e-5)
     # the weights really moved: not a trivially equal pair
-    assert not np.allclose(result.params[0], initial_weights(0, rx.SIZES["toy2d"])[0])
+    assert not np.allclose(result.weights[0], initial_weights(0, rx.SIZES["toy2d"])[0])
 
 
-def test_one_trace_per_dataset_none_per_lambda_or_penalty(ex: Explorer) -> None:
-    for penalty, lam in (("l2", 2e-4), ("l2", 5e-4), ("none", 0.0), ("l1", 2e-4), ("l2", 2e-4)):
-        ex.result("toy2d", penalty, lam)
-    engine = ex.engine("toy2d")
-    assert engine.traces == 1
-    assert ex.engine("toy2d") is engine and ex.engine("digits") is not engine
+def test_one_trace_per_dataset_none_per_lambda_or_kind(ex: Explorer) -> None:
+    for kind, lam in (("l2", 2e-4), ("l2", 5e-4), ("none", 0.0), ("l1", 2e-4), ("l2", 2e-4)):
+        ex.result("toy2d", kind, lam)
+    assert ex.engine("toy2d").traces == 1
 
 
 def test_each_training_starts_afresh(ex: Explorer) -> None:
@@ -121,27 +120,50 @@ def test_each_training_starts_afresh(ex: Explorer) -> None:
     first = engine.train(1e-3, "l1")
     engine.train(1e-1, "l2")
     again = engine.train(1e-3, "l1")
-    for a, b in zip(first.params, again.params, strict=True):
+    for a, b in zip(first.weights, again.weights, strict=True):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(first.train_loss, again.train_loss)
+    np.testing.assert_array_equal(first.data_loss_curve, again.data_loss_curve)
     assert engine.optimizer.iterations.numpy() == STEPS
+
+
+def test_concurrent_trainings_give_the_numbers_of_sequential_ones(ex: Explorer) -> None:
+    """Trainings started at once from several threads on one engine do not mix their variables."""
+    engine = ex.engine("toy2d")
+    lams = (1.5e-3, 2.5e-3, 3.5e-3)
+    alone = {lam: engine.train(lam, "l2") for lam in lams}
+    start = threading.Barrier(len(lams))
+    together: dict[float, TrainResult] = {}
+
+    def train(lam: float) -> None:
+        start.wait()
+        together[lam] = engine.train(lam, "l2")
+
+    threads = [threading.Thread(target=train, args=(lam,)) for lam in lams]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for lam in lams:
+        for a, b in zip(together[lam].weights, alone[lam].weights, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 # ---- what the training shows ------------------------------------------------------------------
 
 def test_step_zero_is_the_same_network_for_every_setting(toy_l2: dict[float, TrainResult]) -> None:
     for lam, result in toy_l2.items():
-        assert result.train_loss[0] == pytest.approx(toy_l2[0.0].train_loss[0], rel=1e-6), lam
-        assert result.penalty == ("l2" if lam else "none")
+        assert result.data_loss_curve[0] == pytest.approx(toy_l2[0.0].data_loss_curve[0], rel=1e-6), lam
+        assert result.kind == ("l2" if lam else "none")
 
 
 def test_training_lowers_the_loss(toy_l2: dict[float, TrainResult]) -> None:
     for lam, result in toy_l2.items():
-        assert len(result.train_loss) == len(result.test_loss) == STEPS + 1
-        total = result.train_loss + result.penalty_curve  # what Adam minimizes
+        curves = (result.data_loss_curve, result.test_data_loss_curve, result.penalty_curve)
+        assert [len(c) for c in curves] == [STEPS + 1] * 3
+        total = result.data_loss_curve + result.penalty_curve  # what Adam minimizes
         assert total[-1] < 0.5 * total[0], f"lambda {lam}: total {total[-1]:.3f} vs {total[0]:.3f}"
         if lam <= 1e-3:
-            assert result.train_loss[-1] < 0.5 * result.train_loss[0], lam
+            assert result.data_loss_curve[-1] < 0.5 * result.data_loss_curve[0], lam
     assert toy_l2[0.0].train_accuracy > 0.85
 
 
@@ -159,128 +181,137 @@ def test_l1_gives_more_near_zero_weights_than_l2(ex: Explorer) -> None:
 
 def test_digits_network_learns(ex: Explorer) -> None:
     result = ex.result("digits", "l2", 1e-4)
-    assert result.params[0].shape == (64, 32)
-    assert result.params[-1].shape == (10,)
+    assert result.weights[0].shape == (64, 32)
+    assert result.weights[-1].shape == (10,)
     assert result.test_accuracy > 0.8
-    proba = result.predict_proba(ex.data("digits").x_test)
+    x_test = ex.data("digits").x_test
+    proba = result.predict_proba(x_test)
     assert proba.shape == (360, 10) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(proba.argmax(axis=1), logits_float64(result.weights, x_test).argmax(axis=1))
     assert np.mean(proba.argmax(axis=1) == ex.data("digits").y_test) == pytest.approx(
         result.test_accuracy, abs=1e-6)
 
 
-# ---- the explorer: cache, prefetch, lock, failures --------------------------------------------
+# ---- the explorer: settings, cache, prefetch, failures ----------------------------------------
 
 def test_update_keeps_other_settings_and_caches(ex: Explorer) -> None:
-    first = ex.update(dataset="toy2d", penalty="l2", lam=1e-2)
+    first = ex.update(dataset="toy2d", kind="l2", lam=1e-2)
     assert ex.update(lam=1e-2) is first
-    assert ex.update(penalty="l1").penalty == "l1"
+    assert ex.update(kind="l1").kind == "l1"
     assert ex.lam == 1e-2 and ex.dataset == "toy2d"  # exact: copied
+    assert ex.reference.kind == "none" and ex.reference.dataset == "toy2d"
     # slider values with float noise hit the same entry; "none" ignores lambda
-    assert ex.key("toy2d", "l2", 10**-2.5) == ex.key("toy2d", "l2", 0.0031622776601683794)
-    assert ex.key("toy2d", "none", 0.5) == ex.key("toy2d", "l2", 0.0) == ("toy2d", "none", 0.0)
-    assert ex.result("toy2d", "none", 0.5) is ex.result("toy2d", "l1", 0.0)
-    assert not hasattr(ex, "last_seconds")
+    trained = ex.cache_size
+    ex.result("toy2d", "l2", 10**-2.5)
+    ex.result("toy2d", "l2", 0.0031622776601683794)
+    ex.result("toy2d", "none", 0.5)
+    ex.result("toy2d", "l1", 0.0)
+    assert ex.cache_size == trained + 1
+    assert ex.result("toy2d", "none", 0.5).lam == 0.0  # exact: "none" stores lambda 0
 
 
-def test_prefetch_gives_the_same_result_as_training_now(ex: Explorer) -> None:
+def test_a_refused_update_changes_nothing() -> None:
+    refused = Explorer(steps=5)
+    with pytest.raises(InvalidParameterError, match="lam"):
+        refused.update(dataset="digits", kind="l1", lam=-1.0)
+    assert (refused.dataset, refused.kind, refused.lam) == ("toy2d", "l2", 1e-3)  # exact: copied
+
+
+def test_precompute_and_prefetch_give_the_same_results(ex: Explorer) -> None:
     direct = ex.engine("toy2d").train(7e-3, "l2")
+    assert ex.prefetch([7e-3], dataset="toy2d", kind="l2") == 0  # prefetch is off
     ex.prefetch_enabled = True
     try:
-        assert ex.prefetch([("toy2d", "l2", 7e-3), ("toy2d", "l2", 7e-3)]) == 1
+        assert ex.prefetch([7e-3, 7e-3], dataset="toy2d", kind="l2") == 1
         fetched = ex.result("toy2d", "l2", 7e-3)
-        assert ex.prefetch([("toy2d", "l2", 7e-3)]) == 0  # in the cache now
+        assert ex.prefetch([7e-3], dataset="toy2d", kind="l2") == 0  # in the cache now
     finally:
         ex.prefetch_enabled = False
-    for a, b in zip(fetched.params, direct.params, strict=True):
+    [computed] = ex.precompute([7e-3], dataset="toy2d", kind="l2")
+    for a, b, c in zip(fetched.weights, direct.weights, computed.weights, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert ex.prefetch([("toy2d", "l2", 1e-3)]) == 0  # disabled
+        np.testing.assert_array_equal(a, c)
 
 
-def test_new_explorer_with_prefetch_compiles_in_the_background() -> None:
-    background = Explorer(steps=5, dataset="toy2d", penalty="l1", lam=1e-2, prefetch=True)
+def test_prefetch_neighbours_trains_the_next_slider_steps(ex: Explorer) -> None:
+    ex.update(dataset="toy2d", kind="l1", lam=10**-3.5)
+    assert ex.prefetch_neighbours() == 0  # prefetch is off
+    ex.prefetch_enabled = True
     try:
-        with background._lock:
-            queued = set(background._pending) | set(background._cache)
-        assert queued == {("toy2d", "l1", 0.01), ("toy2d", "none", 0.0)}  # exact: the keys, copied
-        result = background.update()
-        assert result.penalty == "l1" and background.engine("toy2d").traces == 1
+        before = ex.cache_size
+        assert ex.prefetch_neighbours() == 2
+        _wait_until(lambda: ex.cache_size == before + 2)
+        ex.result("toy2d", "l1", 10**-3.25)
+        ex.result("toy2d", "l1", 10**-3.75)
+        assert ex.cache_size == before + 2  # both were trained ahead
+        ex.update(lam=1.0)  # the slider's end: one neighbour only
+        assert ex.prefetch_neighbours() == 1
+        ex.update(kind="none")
+        assert ex.prefetch_neighbours() == 0
+    finally:
+        ex.prefetch_enabled = False
+
+
+def test_new_explorer_with_prefetch_trains_in_the_background() -> None:
+    background = Explorer(steps=5, dataset="toy2d", kind="l1", lam=1e-2, prefetch=True)
+    try:
+        _wait_until(lambda: background.cache_size == 2)  # the setting and its reference
+        assert background.update().kind == "l1" and background.reference.kind == "none"
+        assert background.cache_size == 2 and background.engine("toy2d").traces == 1
     finally:
         background.close()
 
 
-def test_the_lock_keeps_two_trainings_apart(ex: Explorer) -> None:
-    """A prefetch and a direct training of the same engine run one after the other."""
-    engine = ex.engine("toy2d")
-    inner = engine._train_loop
-    inside, most = [0], [0]
+def test_a_failed_prefetch_is_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reglab.data
 
-    def spy():  # noqa: ANN202 - stands in for the compiled loop
-        inside[0] += 1
-        most[0] = max(most[0], inside[0])
-        time.sleep(0.2)  # long enough for the other thread to try
-        try:
-            return inner()
-        finally:
-            inside[0] -= 1
-
-    engine._train_loop = spy
-    ex.prefetch_enabled = True
-    try:
-        ex.prefetch([("toy2d", "l2", 4e-3)])
-        direct = ex.result("toy2d", "l2", 6e-3)
-        fetched = ex.result("toy2d", "l2", 4e-3)
-    finally:
-        engine._train_loop = inner
-        ex.prefetch_enabled = False
-    assert most[0] == 1, "two trainings ran on the same variables at once"
-    for lam, result in ((6e-3, direct), (4e-3, fetched)):
-        np.testing.assert_array_equal(result.params[0], engine.train(lam, "l2").params[0])
-
-
-def test_a_failed_prefetch_is_forgotten(ex: Explorer, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = ex.engine("toy2d")
-    real = engine.train
-    calls: list[float] = []
+    real = reglab.data.load_dataset
+    calls: list[str] = []
     go = threading.Event()
 
-    def flaky(lam: float, penalty: str) -> TrainResult:
-        calls.append(lam)
+    def flaky(name: str, **kwargs):  # noqa: ANN202 - stands in for load_dataset
+        calls.append(name)
         if len(calls) == 1:
             go.wait(10)
             raise RuntimeError("out of memory, say")
-        return real(lam, penalty)
+        return real(name, **kwargs)
 
-    monkeypatch.setattr(engine, "train", flaky)
-    monkeypatch.setattr(ex, "prefetch_enabled", True)
-    key = ("toy2d", "l2", 9e-3)
-    assert ex.prefetch([key]) == 1
-    threading.Timer(0.5, go.set).start()
-    with pytest.raises(RuntimeError, match="out of memory"):
-        ex.result(*key)  # waits for the prefetch, which fails
-    assert key not in ex._pending
-    assert ex.result(*key).lam == 9e-3  # exact: copied; it trains again, not raising forever
-    assert calls == [9e-3, 9e-3]  # exact: copied
+    monkeypatch.setattr(reglab.data, "load_dataset", flaky)
+    failing = Explorer(steps=5, lam=9e-3, prefetch=True)  # prefetches its setting at once
+    try:
+        threading.Timer(0.5, go.set).start()
+        with pytest.raises(RuntimeError, match="out of memory"):
+            failing.result("toy2d", "l2", 9e-3)  # waits for the prefetch, which fails
+        assert failing.result("toy2d", "l2", 9e-3).lam == 9e-3  # exact: copied; trained again
+    finally:
+        failing.close()
 
 
 def test_lambda_grid() -> None:
-    grid = rx.lambda_grid(-5, 0, 4)
+    grid = rx.lambda_grid()
     assert len(grid) == 21
     assert grid[0] == pytest.approx(1e-5) and grid[-1] == pytest.approx(1.0)
-    assert np.all(np.diff(np.log10(grid)) == pytest.approx(0.25))
+    assert grid[8] == pytest.approx(1e-3)
+    assert np.diff(np.log10(grid)) == pytest.approx(np.full(20, 0.25))
+    assert rx.lambda_grid(-5, 0, 2) == pytest.approx([10.0**(k / 2) for k in range(-10, 1)])
+    with pytest.raises(InvalidParameterError, match="high_exp must be > low_exp"):
+        rx.lambda_grid(0, -5)
 
+
+# ---- drawing and the status line ----------------------------------------------------------------
 
 @pytest.mark.parametrize("dataset", ["toy2d", "digits"])
-def test_render_draws_four_panels_and_png_changes_with_lambda(ex: Explorer, dataset: str) -> None:
-    fig = ex.render(ex.update(dataset=dataset, penalty="l2", lam=1e-3))
-    assert len(fig.axes) == 4
-    titles = " ".join(ax.get_title() for ax in fig.axes)
-    assert "data loss" in titles and "penalty" in titles and "weights" in titles
-    assert ("decision boundary" in titles) == (dataset == "toy2d")
-    png_a = ex.render_png()
+def test_render_png_changes_with_lambda_only(ex: Explorer, dataset: str) -> None:
+    from PIL import Image
+
+    png_a = ex.render_png(ex.update(dataset=dataset, kind="l2", lam=1e-3))
     png_b = ex.render_png(ex.update(lam=1e-1))
     assert png_a[:8] == b"\x89PNG\r\n\x1a\n" and png_b[:8] == png_a[:8]
+    assert Image.open(io.BytesIO(png_a)).size == (int(13.5 * 72), int(3.4 * 72))  # inches x dpi
     assert png_a != png_b
     assert ex.render_png(ex.update(lam=1e-3)) == png_a  # same setting, same picture
+    assert ex.render_png() == png_a  # the current setting by default
+    assert Image.open(io.BytesIO(ex.render_png(dpi=36))).size == (int(13.5 * 36), int(3.4 * 36))
 
 
 def test_probability_grid(ex: Explorer) -> None:
@@ -291,124 +322,69 @@ def test_probability_grid(ex: Explorer) -> None:
     split = ex.data("toy2d")
     np.testing.assert_allclose(result.predict_proba(split.x_train).argmax(axis=1).mean(),
                                np.mean(result.predict_proba(split.x_train)[:, 1] > 0.5))
+    with pytest.raises(InvalidParameterError, match="result must be a toy2d result"):
+        ex.probability_grid(ex.result("digits", "l2", 1e-4))
 
 
-# ---- bad input ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "name"),
-    [
-        ({"dataset": "mnist"}, ValueError, "dataset"),
-        ({"dataset": 3}, TypeError, "dataset"),
-        ({"penalty": "L2"}, ValueError, "penalty"),
-        ({"penalty": None}, TypeError, "penalty"),
-        ({"lam": -0.1}, ValueError, "lam"),
-        ({"lam": "0.1"}, TypeError, "lam"),
-        ({"lam": float("nan")}, ValueError, "lam"),
-        ({"seed": -1}, ValueError, "seed"),
-        ({"steps": 0}, ValueError, "steps"),
-        ({"learning_rate": 0}, ValueError, "learning_rate"),
-        ({"prefetch": "yes"}, TypeError, "prefetch"),
-    ],
-)
-def test_explorer_rejects_bad_settings(kwargs: dict, error: type, name: str) -> None:
-    with pytest.raises(error, match=name):
-        Explorer(**kwargs)
-
-
-@pytest.mark.parametrize(
-    ("args", "kwargs", "error", "name"),
-    [
-        (("mnist",), {}, ValueError, "dataset"),
-        ((2,), {}, TypeError, "dataset"),
-        ((), {"steps": 0}, ValueError, "steps"),
-        ((), {"steps": 2.0}, TypeError, "steps"),
-        ((), {"learning_rate": -1.0}, ValueError, "learning_rate"),
-        ((), {"seed": -3}, ValueError, "seed"),
-        ((), {"split": "moons"}, TypeError, "split"),
-    ],
-)
-def test_engine_rejects_bad_settings(args: tuple, kwargs: dict, error: type, name: str) -> None:
-    with pytest.raises(error, match=name):
-        Engine(*args, **kwargs)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "name"),
-    [
-        ({"dataset": "cifar"}, ValueError, "dataset"),
-        ({"penalty": "l3"}, ValueError, "penalty"),
-        ({"lam": -1}, ValueError, "lam"),
-        ({"lam": [0.1]}, TypeError, "lam"),
-        ({"lam": True}, TypeError, "lam"),
-    ],
-)
-def test_update_rejects_bad_settings_and_keeps_the_old_ones(
-    kwargs: dict, error: type, name: str
-) -> None:
-    ex = Explorer(steps=5)
-    with pytest.raises(error, match=name):
-        ex.update(**kwargs)
-    assert (ex.dataset, ex.penalty, ex.lam) == ("toy2d", "l2", 1e-3)  # exact: copied, unchanged
-
-
-def test_other_functions_reject_bad_input(ex: Explorer) -> None:
-    engine = ex.engine("toy2d")
-    result = ex.result("toy2d", "l2", 1e-3)
-    digits = ex.result("digits", "l2", 1e-4)
-    with pytest.raises(ValueError, match="split must have 64 input columns"):
+def test_engine_refuses_a_split_of_another_dataset(ex: Explorer) -> None:
+    with pytest.raises(InvalidParameterError, match="split must have 64 input columns"):
         Engine("digits", split=ex.data("toy2d"))
-    with pytest.raises(ValueError, match="lam"):
-        engine.train(-1.0)
-    with pytest.raises(TypeError, match="lam"):
-        engine.train("0.1")
-    with pytest.raises(ValueError, match="penalty"):
-        engine.train(0.1, "L1")
-    with pytest.raises(ValueError, match="x must have 2 columns"):
-        result.predict_proba(np.ones((3, 4)))
-    with pytest.raises(TypeError, match="x"):
-        result.predict_proba("points")
-    with pytest.raises(ValueError, match="dataset"):
-        ex.engine("mnist")
-    with pytest.raises(ValueError, match="dataset"):
-        ex.data("mnist")
-    with pytest.raises(TypeError, match="result"):
-        ex.render("the result")
-    with pytest.raises(TypeError, match="result"):
-        ex.render_png(result.params)
-    with pytest.raises(ValueError, match="dpi"):
-        ex.render_png(dpi=0)
-    with pytest.raises(ValueError, match="result must be a toy2d result"):
-        ex.probability_grid(digits)
-    with pytest.raises(ValueError, match="size"):
-        ex.probability_grid(result, size=1)
-    with pytest.raises(TypeError, match="settings"):
-        ex.prefetch("toy2d")
-    with pytest.raises(TypeError, match=r"settings\[0\]"):
-        ex.prefetch([("toy2d", "l2")])
-    with pytest.raises(ValueError, match="dataset"):
-        ex.prefetch([("mnist", "l2", 0.1)])
-    with pytest.raises(TypeError, match="lams"):
-        ex.precompute(0.1)
-    with pytest.raises(ValueError, match="lam"):
-        ex.precompute([-0.1])
-    with pytest.raises(ValueError, match="high_exp"):
-        rx.lambda_grid(0, -5)
-    with pytest.raises(ValueError, match="per_decade"):
-        rx.lambda_grid(-5, 0, 0)
-    with pytest.raises(TypeError, match="low_exp"):
-        rx.lambda_grid(-5.0, 0)
+
+
+def test_status_text_writes_the_penalty_in_every_api(ex: Explorer) -> None:
+    assert status_text(ex.result("toy2d", "l2", 0.001)) == (
+        "penalty = 0.001 * sum(w\u00b2) = keras.regularizers.l2(0.001) = tf_slim.l2_regularizer(0.002)")
+    assert status_text(ex.result("toy2d", "l1", 0.01)) == (
+        "penalty = 0.01 * sum|w| = keras.regularizers.l1(0.01) = tf_slim.l1_regularizer(0.01)")
+    assert status_text(ex.result("toy2d", "none", 0.0)) == "no penalty (lambda = 0)"
+
+
+# ---- the static page of the book ---------------------------------------------------------------
+
+def test_static_explorer_writes_every_setting_and_the_controls(ex: Explorer, tmp_path) -> None:
+    import json
+    import re
+
+    from reglab.explorer.static import settings, write_static_explorer
+
+    assert len(settings()) == 2 * (1 + 2 * len(rx.lambda_grid())) == 86
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "old.txt").write_text("replaced")
+    written = write_static_explorer(tmp_path / "site", explorer=ex, dpi=20, progress=False)
+    assert written.frames == 86 and sorted(p.name for p in (tmp_path / "site").iterdir()) == [
+        "frames", "index.html"]
+    assert len(list((tmp_path / "site" / "frames").glob("*.png"))) == 86
+    assert list(tmp_path.iterdir()) == [tmp_path / "site"]  # no staging folder left behind
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    for name, label in {**DATASET_LABELS, **KIND_LABELS}.items():
+        assert re.search(f'<button type="button" data-(dataset|kind)="{name}">{label}</button>', page)
+    table = json.loads(re.search(r'<script id="settings" type="application/json">(.*?)</script>',
+                                 page, re.S).group(1))
+    assert table["start"] == ["toy2d", "l2", 8] and len(table["frames"]) == 86
+    assert table["frames"]["toy2d/l2/8"] == {"src": "frames/toy2d-l2-08.png",
+                                            "status": status_text(ex.result("toy2d", "l2", 1e-3))}
+    assert table["frames"]["digits/none/-1"]["status"] == "no penalty (lambda = 0)"
+
+
+def test_static_explorer_refuses_a_start_the_controls_cannot_reach(tmp_path) -> None:
+    from reglab.explorer.static import write_static_explorer
+
+    with pytest.raises(InvalidParameterError, match="start must be a"):
+        write_static_explorer(tmp_path / "site", start=("toy2d", "l2", 99))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InvalidParameterError, match="exists and is not a directory"):
+        write_static_explorer(tmp_path / "file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 # ---- the widgets, driven without a browser ---------------------------------------------------
 
 @pytest.fixture()
 def app(ex: Explorer):
-    widgets = pytest.importorskip("ipywidgets")
-    assert widgets
-    from reglab.widgets import ExplorerApp
+    pytest.importorskip("ipywidgets")
+    from reglab.explorer.widgets import ExplorerApp
 
-    application = ExplorerApp(ex, dataset="toy2d", penalty="l2", lam=1e-3)
+    application = ExplorerApp(ex, dataset="toy2d", kind="l2", lam=1e-3)
     yield application
     application.close()
 
@@ -419,27 +395,43 @@ def test_widget_controls_redraw_the_picture(app) -> None:
     app.lam_slider.value = 10**-1.5
     assert app.redraws == 2 and app.image.value != first
     assert app.explorer.lam == pytest.approx(10**-1.5)
-    app.penalty_buttons.value = "l1"
-    assert app.explorer.penalty == "l1" and "sum|w|" in app.status.value
-    app.penalty_buttons.value = "none"
+    app.kind_buttons.value = "l1"
+    assert app.explorer.kind == "l1" and "sum|w|" in app.status.value
+    app.kind_buttons.value = "none"
     assert app.lam_slider.disabled and "no penalty" in app.status.value
     app.dataset_buttons.value = "digits"
     assert app.explorer.dataset == "digits" and app.redraws == 5
     # the status line names the conventions: keras l2(c) == slim l2_regularizer(2c)
-    app.penalty_buttons.value = "l2"
+    app.kind_buttons.value = "l2"
     assert "keras.regularizers.l2(0.0316)" in app.status.value
     assert "tf_slim.l2_regularizer(0.0632)" in app.status.value
 
 
-def test_widget_rejects_bad_settings(ex: Explorer) -> None:
-    pytest.importorskip("ipywidgets")
-    from reglab.widgets import ExplorerApp
+def test_widget_shows_the_labels_of_the_controls(app) -> None:
+    assert [label for label, _ in app.dataset_buttons.options] == ["moons", "digits"]
+    assert [label for label, _ in app.kind_buttons.options] == ["none", "L1", "L2"]
+    assert (app.lam_slider.min, app.lam_slider.max, app.lam_slider.step) == (-5, 0, 0.25)  # exact: copied
 
-    with pytest.raises(TypeError, match="explorer"):
-        ExplorerApp("an explorer")
-    with pytest.raises(ValueError, match="lam"):
-        ExplorerApp(ex, lam=10.0)
-    with pytest.raises(ValueError, match="lam"):
-        ExplorerApp(ex, lam=0.0)
-    with pytest.raises(ValueError, match="dataset"):
-        ExplorerApp(ex, dataset="mnist")
+
+# ---- reglab.optimizers -------------------------------------------------------------------------
+
+def test_reset_optimizer_restarts_adam_but_keeps_its_learning_rate() -> None:
+    import keras
+
+    weights = keras.Variable(np.ones((3, 2), dtype="float32"))
+    optimizer = keras.optimizers.Adam(0.01)
+    optimizer.build([weights])
+    start = [np.array(v) for v in optimizer.variables]
+    optimizer.apply([np.ones((3, 2), dtype="float32")], [weights])
+    assert optimizer.iterations.numpy() == 1
+    reset_optimizer(optimizer)
+    for variable, value in zip(optimizer.variables, start, strict=True):
+        np.testing.assert_array_equal(np.array(variable), value)
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+
+
+def test_reset_optimizer_refuses_an_optimizer_that_does_not_start_at_zero() -> None:
+    import keras
+
+    with pytest.raises(InvalidParameterError, match="Adagrad"):
+        reset_optimizer(keras.optimizers.Adagrad())

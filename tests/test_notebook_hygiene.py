@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reglab import workbook
-from reglab.book import THREAD_URL
+from reglab.classroom import workbook
+from reglab.classroom.book import THREAD_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -159,7 +159,7 @@ def test_exercise_structure(path):
         assert workbook.OPEN_ANSWER.fullmatch(_source(cells[ex.exercise_cell]).strip()), (
             f"the exercise cell of {ex.label!r} must be just `answer = None  # ...`")
         assert ex.solution_cell is not None, f"{ex.label!r} has no solution cell"
-        labels = workbook.check_labels(_source(cells[ex.solution_cell]))
+        labels = workbook.exercise_labels(_source(cells[ex.solution_cell]))
         assert labels == [ex.label], (
             f"the solution cell of {ex.label!r} must check that exercise only, found {labels}")
         assert ex.label.startswith("Exercise"), f"label {ex.label!r} must start with 'Exercise'"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from reglab import penalties
+from reglab.params import InvalidParameterError
 
 W = np.array([[1.0, -2.0], [3.0, 0.5]])  # sum(w**2) = 14.25, sum|w| = 6.5
 
@@ -26,7 +27,6 @@ def test_keras_l2_is_twice_slim_for_the_same_constant():
         penalties.slim_l2(W, 0.3)
     )
     assert penalties.slim_from_keras_l2(0.15) == pytest.approx(0.3)
-    assert penalties.keras_l2_from_sgd_weight_decay(0.02) == pytest.approx(0.01)
 
 
 def test_activity_divides_by_batch_size():
@@ -40,12 +40,12 @@ def test_sgd_weight_decay_step_and_l2_gradient():
     np.testing.assert_allclose(step, W * (1 - 0.02))
     # plain SGD with decay d equals l2(d / 2): the gradient of l2(c) is 2 c w
     np.testing.assert_allclose(
-        W - 0.1 * penalties.keras_l2_gradient(W, penalties.keras_l2_from_sgd_weight_decay(0.2)), step
+        W - 0.1 * penalties.keras_l2_gradient(W, 0.2 / 2), step
     )
 
 
 def test_penalty_registry_matches_functions():
-    assert set(penalties.CONVENTIONS) >= {"tf.nn.l2_loss", "keras.regularizers.l2"}
+    assert set(penalties.APIS) >= {"tf.nn.l2_loss", "keras.regularizers.l2"}
     assert penalties.penalty("tf_slim.l2_regularizer", W, 0.1) == pytest.approx(penalties.slim_l2(W, 0.1))
     assert penalties.penalty("tf.nn.l2_loss", W, 1.0) == pytest.approx(penalties.l2_loss(W))
 
@@ -71,54 +71,11 @@ def test_formulas_match_tensorflow_keras_and_slim():
     )
 
 
-# ---- bad input: each names the argument -------------------------------------------------
+# ---- rules across arguments (single bad arguments: tests/test_params.py) ------------------
 
 
-@pytest.mark.parametrize(
-    ("scale", "error", "match"),
-    [
-        (-0.1, ValueError, "scale must be >= 0"),
-        (float("nan"), ValueError, "scale must be finite"),
-        (float("inf"), ValueError, "scale must be finite"),
-        ("0.1", TypeError, "scale must be a real number"),
-        (None, TypeError, "scale must be a real number"),
-        (True, TypeError, "scale must be a real number"),
-        ([0.1], TypeError, "scale must be a real number"),
-    ],
-)
-def test_bad_scale(scale, error, match):
-    with pytest.raises(error, match=match):
-        penalties.slim_l2(W, scale)
-
-
-@pytest.mark.parametrize(
-    ("func", "kwargs", "error", "match"),
-    [
-        (penalties.keras_l2, {"w": W, "l2": -1.0}, ValueError, "l2 must be >= 0"),
-        (penalties.keras_l1, {"w": W, "l1": float("nan")}, ValueError, "l1 must be finite"),
-        (penalties.keras_l1l2, {"w": W, "l1": "a"}, TypeError, "l1 must be a real number"),
-        (penalties.l2_loss, {"w": "weights"}, TypeError, "w must be an array of numbers"),
-        (penalties.l2_loss, {"w": None}, TypeError, "w must be an array of numbers"),
-        (penalties.l2_loss, {"w": [[1.0, "x"]]}, TypeError, "w must be an array of numbers"),
-        (penalties.l2_loss, {"w": np.array([1.0, np.nan])}, ValueError, "w must hold finite"),
-        (penalties.l2_loss, {"w": np.array([1 + 2j])}, TypeError, "w must hold real numbers"),
-        (penalties.keras_activity, {"outputs": np.ones((0, 3)), "penalty": np.sum},
-         ValueError, "outputs must have a non-empty batch axis"),
-        (penalties.keras_activity, {"outputs": np.ones((2, 3)), "penalty": 3},
-         TypeError, "penalty must be callable"),
-        (penalties.sgd_weight_decay_step,
-         {"w": W, "grad": np.ones(3), "learning_rate": 0.1, "weight_decay": 0.1},
-         ValueError, "grad must have the shape of w"),
-        (penalties.sgd_weight_decay_step,
-         {"w": W, "grad": W, "learning_rate": 0.0, "weight_decay": 0.1},
-         ValueError, "learning_rate must be > 0"),
-        (penalties.penalty, {"api": "keras.l3", "w": W, "c": 0.1}, ValueError, "api must be one of"),
-        (penalties.penalty, {"api": 3, "w": W, "c": 0.1}, TypeError, "api must be a string"),
-        (penalties.xavier_uniform_limit, {"fan_in": 0, "fan_out": 3}, ValueError, "fan_in must be >= 1"),
-        (penalties.xavier_uniform_limit, {"fan_in": 2.5, "fan_out": 3},
-         TypeError, "fan_in must be an integer"),
-    ],
-)
-def test_bad_arguments(func, kwargs, error, match):
-    with pytest.raises(error, match=match):
-        func(**kwargs)
+def test_rules_across_arguments():
+    with pytest.raises(InvalidParameterError, match="outputs must have a non-empty batch axis"):
+        penalties.keras_activity(np.ones((0, 3)), np.sum)
+    with pytest.raises(InvalidParameterError, match="grad must have the shape of w"):
+        penalties.sgd_weight_decay_step(W, np.ones(3), learning_rate=0.1, weight_decay=0.1)

@@ -80,7 +80,7 @@ def test_unknown_command_prints_usage(tasks, capsys):
 
 
 def test_notebook_env_is_shared_with_reglab(tasks):
-    from reglab.env import NOTEBOOK_ENV
+    from reglab.session import NOTEBOOK_ENV
 
     assert tasks.NOTEBOOK_ENV == NOTEBOOK_ENV
 
@@ -148,3 +148,49 @@ def test_binder_files(tasks):
                            capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
     env = json.loads(shown.stdout)
     assert {k: env.get(k) for k in tasks.NOTEBOOK_ENV} == tasks.NOTEBOOK_ENV
+
+
+@pytest.fixture()
+def recorded(tasks, fake_venv, monkeypatch):
+    """The commands tasks.py runs, with .venv up to date (book tools included) and nothing run."""
+    tasks.STAMP.write_text(tasks._inputs_hash() + "\n")
+    tasks.BOOK_STAMP.write_text(tasks._inputs_hash(("requirements-book.txt",)) + "\n")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append([str(a) for a in args]))
+    return calls
+
+
+def _pytest_args(calls):
+    (pytest_call,) = [c for c in calls if c[1:3] == ["-m", "pytest"]]
+    return pytest_call[3:]
+
+
+def test_the_full_test_run_is_ruff_then_every_test_and_notebook(tasks, recorded):
+    tasks.main(["test"])
+    assert recorded[0][1:4] == ["-m", "ruff", "check"]
+    args = _pytest_args(recorded)
+    assert "--nbval" in args and args[-2:] == ["tests", "notebooks"]
+
+
+def test_the_fast_loop_starts_no_kernel_and_no_slow_test(tasks, recorded, monkeypatch):
+    monkeypatch.setattr(tasks, "_pip_install", lambda *a: pytest.fail("installed the book tools"))
+    tasks.main(["test", "--fast", "-x"])
+    args = _pytest_args(recorded)
+    assert "--nbval" not in args and "notebooks" not in args and "--fast" not in args
+    assert args[args.index("-m") + 1] == "not slow" and "-x" in args and args[-1] == "tests"
+
+
+def test_one_notebook_runs_only_that_notebook(tasks, recorded):
+    tasks.main(["test", "notebooks/05_keras.ipynb"])
+    args = _pytest_args(recorded)
+    assert "--nbval" in args and args[-1] == "notebooks/05_keras.ipynb"
+    assert "tests" not in args and "notebooks" not in args
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("check", ["notebooks/01_get_variable_regularizer.ipynb"]), ("student-edition", ["class"]),
+    ("book", ["--no-explorer"]),
+])
+def test_the_class_commands_are_the_reglab_command(tasks, recorded, command, args):
+    tasks.main([command, *args])
+    assert recorded == [[str(tasks.PY), "-m", "reglab", command, *args]]

@@ -1,12 +1,15 @@
 """Execute notebooks top to bottom in a fresh kernel and store their outputs, as nbval sees them.
 
-    python tools/run_notebooks.py notebooks/05_keras.ipynb [more.ipynb ...]   (or: make notebooks)
+    python tools/run_notebooks.py notebooks/05_keras.ipynb [more.ipynb ...]
+    python3 tasks.py notebooks [PATH ...]                  (the same, in .venv; default: all)
 
 Runs each notebook with nbclient in the test environment (``tests/support/kernel_env.py``:
 quiet TensorFlow, determinism, the network guard), in the notebook's folder, with cells tagged
-``raises-exception`` allowed to fail.  The result is normalized with
-``nbstripout --keep-output --keep-count`` and written only if every cell ran: on failure the
-file on disk is left as it was.
+``raises-exception`` allowed to fail.  Each cell's consecutive stream outputs are merged (and
+carriage returns applied) by nbconvert's ``CoalesceStreamsPreprocessor``, as nbval merges them
+before it compares: how a kernel splits a cell's printing into messages depends on timing.  The
+result is normalized with ``nbstripout --keep-output --keep-count`` and written only if every
+cell ran: on failure the file on disk is left as it was.
 """
 
 from __future__ import annotations
@@ -26,30 +29,10 @@ sys.path.insert(0, str(ROOT))
 from tests.support import kernel_env  # noqa: E402
 
 
-def merge_streams(outputs: list) -> list:
-    """Join consecutive stdout (or stderr) chunks into one output, as nbval compares them.
-
-    How a kernel splits a cell's printing into messages depends on timing; merging makes the
-    stored file the same on every run.
-    """
-    merged: list = []
-    for output in outputs:
-        previous = merged[-1] if merged else None
-        if (
-            output.get("output_type") == "stream"
-            and previous is not None
-            and previous.get("output_type") == "stream"
-            and previous.get("name") == output.get("name")
-        ):
-            previous["text"] = previous["text"] + output["text"]
-        else:
-            merged.append(output)
-    return merged
-
-
 def execute(path: Path, timeout: int) -> float:
     import nbformat
     from nbclient import NotebookClient
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
@@ -57,9 +40,7 @@ def execute(path: Path, timeout: int) -> float:
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
     seconds = time.perf_counter() - started
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = merge_streams(cell.outputs)
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     if counts != list(range(1, len(counts) + 1)):
         raise RuntimeError(f"{path.name}: execution counts are not 1..n: {counts}")

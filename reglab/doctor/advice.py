@@ -1,7 +1,11 @@
 """Findings that read the finished rows, whatever the API: biases and normalization scales
 that are penalized or decayed, weight decay on top of an L2 penalty, a thread (slim) constant
 given to Keras ``l2`` unhalved, and a model with no regularization at all.  One finding per
-code, naming every weight concerned."""
+code, naming every weight concerned.
+
+``SLIM_CONSTANT_NOT_HALVED`` needs the penalty the user intended, as a Keras-convention L2
+constant ``k`` (``lam / 2`` for a slim ``lam``): a Keras ``l2`` whose constant is ``2 * k``
+(the slim number, not halved) gives twice the intended penalty."""
 
 from __future__ import annotations
 
@@ -24,14 +28,17 @@ def _how(row: WeightRow, penalized: bool) -> str:
     return " and ".join(p for p in parts if p)
 
 
-def _slim_unhalved(row: WeightRow, intended: float | None) -> bool:
+def _slim_unhalved(row: WeightRow, intended_keras_l2: float | None) -> bool:
     reg = row.regularizer
-    return bool(intended) and reg is not None and reg.kind in ("l2", "l1_l2") \
-        and reg.api in ("keras", "tf_keras") and abs(reg.l2 - intended) <= 1e-9 * intended
+    if not intended_keras_l2 or reg is None or reg.kind not in ("l2", "l1l2") \
+            or reg.api not in ("keras", "tf_keras"):
+        return False
+    unhalved = 2 * intended_keras_l2
+    return abs(reg.l2 - unhalved) <= 1e-9 * unhalved
 
 
-def add_advice(report: Report, intended_slim_l2: float | None = None) -> None:
-    """Append the row-level findings to ``report``."""
+def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
+    """Append the row-level findings to ``report`` (``intended_keras_l2``: module docstring)."""
     groups: dict[str, list[str]] = {}
     for row in report.weights:
         penalized = row.regularizer is not None and row.in_loss is not False
@@ -42,16 +49,16 @@ def add_advice(report: Report, intended_slim_l2: float | None = None) -> None:
                 groups.setdefault(code, []).append(f"{row.name} ({_how(row, penalized)})")
         if row.decay and penalized and row.regularizer.kind != "custom":
             groups.setdefault("DECAY_AND_L2_ON_SAME_WEIGHTS", []).append(row.name)
-        if _slim_unhalved(row, intended_slim_l2):
+        if _slim_unhalved(row, intended_keras_l2):
             groups.setdefault("SLIM_CONSTANT_NOT_HALVED", []).append(row.name)
+    slim = 2 * (intended_keras_l2 or 0.0)
     texts = {
         "BIAS_PENALIZED": "biases are usually left free: {}.",
         "BATCHNORM_SCALE_PENALIZED": "normalization scales are usually left free: {}.",
         "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
                                         "choose one.",
-        "SLIM_CONSTANT_NOT_HALVED": f"keras l2({intended_slim_l2 or 0:.4g}) is twice slim's "
-                                    f"l2_regularizer({intended_slim_l2 or 0:.4g}); write "
-                                    f"l2({(intended_slim_l2 or 0) / 2:.4g}) for {{}}.",
+        "SLIM_CONSTANT_NOT_HALVED": f"keras l2({slim:.4g}) is twice slim's l2_regularizer({slim:.4g}); "
+                                    f"write l2({slim / 2:.4g}) for {{}}.",
     }
     for code, names in groups.items():
         report.findings.append(finding(code, texts[code].format(", ".join(names))))

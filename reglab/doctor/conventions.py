@@ -1,60 +1,56 @@
-"""A regularizer described once, in Keras' convention, and converted to every other API's.
+"""A regularizer described once, in Keras' convention, and written in every other API's.
 
-The doctor stores each penalty as Keras constants ``l1`` and ``l2``:
-``penalty(w) = l1 * sum(|w|) + l2 * sum(w**2)`` (``reglab.penalties.keras_l1l2``).  The same
-penalty in the other conventions of the workbook's table:
+The doctor stores each penalty as Keras constants ``l1`` and ``l2`` (the ``keras`` convention of
+``reglab.penalties.CONVENTIONS``): ``penalty(w) = l1 * sum(|w|) + l2 * sum(w**2)``
+(``reglab.penalties.keras_l1l2``).  ``reglab.penalties.in_every_api`` writes the same penalty in
+the other APIs of the workbook's table:
 
-* ``keras.regularizers.l2(c)``  = ``tf_slim.l2_regularizer(2 * c)`` = ``2 * c * tf.nn.l2_loss(w)``
-* ``keras.regularizers.l1(a)``  = ``tf_slim.l1_regularizer(a)``
-* ``keras.regularizers.L1L2(a, c)`` = ``tf_slim.l1_l2_regularizer(a, 2 * c)``
+* ``keras.regularizers.l2(lam)`` = ``tf_slim.l2_regularizer(2 * lam)`` = ``2 * lam * tf.nn.l2_loss(w)``
+* ``keras.regularizers.l1(lam)`` = ``tf_slim.l1_regularizer(lam)``
+* ``keras.regularizers.L1L2(l1, l2)`` = ``tf_slim.l1_l2_regularizer(l1, 2 * l2)``
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import Any, ClassVar
 
 from reglab import penalties
 
 
 def _num(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value:.4g}"  # the digits of in_every_api(..., digits=4)
 
 
 @dataclass(frozen=True)
 class RegularizerInfo:
-    """What penalizes one weight: ``kind`` (l1, l2, l1_l2, custom), where it was declared
-    (``api``) and, for the known kinds, its Keras-convention constants ``l1`` and ``l2``."""
+    """What penalizes one weight.
+
+    ``kind`` is one of ``reglab.penalties.KINDS`` (``l1``, ``l2``, ``l1l2``; never ``none``: no
+    regularizer is no ``RegularizerInfo``) or ``custom`` (a regularizer with no known formula,
+    named by ``name``); ``api`` says where it was declared.  For the known kinds ``l1`` and
+    ``l2`` are its constants in the ``keras`` convention (``convention``), as in
+    ``keras.regularizers.L1L2(l1, l2)``: ``penalty(w) = l1 * sum(|w|) + l2 * sum(w**2)``.
+    """
 
     kind: str
     api: str
     l1: float = 0.0
     l2: float = 0.0
     name: str = ""
+    convention: ClassVar[str] = "keras"
 
-    def penalty(self, w: Any) -> float:
-        """``l1 * sum(|w|) + l2 * sum(w**2)`` in NumPy (not for ``custom``)."""
+    def penalty(self, w: Any) -> float | None:
+        """``l1 * sum(|w|) + l2 * sum(w**2)`` in NumPy; ``None`` for ``custom`` (no formula)."""
         if self.kind == "custom":
-            raise ValueError("a custom regularizer has no formula: evaluate it instead")
-        return penalties.keras_l1l2(np.asarray(w), self.l1, self.l2)
+            return None
+        return penalties.keras_l1l2(w, self.l1, self.l2)
 
     def conventions(self) -> dict[str, str]:
-        """The same penalty written in each API of the workbook's table."""
-        a, c = self.l1, self.l2
-        if self.kind == "l2":
-            return {"keras": f"keras.regularizers.l2({_num(c)})",
-                    "tf_slim": f"tf_slim.l2_regularizer({_num(penalties.slim_from_keras_l2(c))})",
-                    "tf.nn.l2_loss": f"{_num(2 * c)} * tf.nn.l2_loss(w)"}
-        if self.kind == "l1":
-            return {"keras": f"keras.regularizers.l1({_num(a)})",
-                    "tf_slim": f"tf_slim.l1_regularizer({_num(a)})"}
-        if self.kind == "l1_l2":
-            return {"keras": f"keras.regularizers.L1L2({_num(a)}, {_num(c)})",
-                    "tf_slim": f"tf_slim.l1_l2_regularizer({_num(a)}, {_num(2 * c)})",
-                    "tf.nn.l2_loss": f"{_num(a)} * sum(|w|) + {_num(2 * c)} * tf.nn.l2_loss(w)"}
-        return {}
+        """The same penalty written in each API of the workbook's table (keys ``keras``,
+        ``tf_slim`` and, with an L2 part, ``tf.nn.l2_loss``); empty for ``custom`` (no constants)."""
+        written = penalties.in_every_api(l1=self.l1, l2=self.l2, digits=4)
+        return {api: text for api, text in written.items() if api != "formula"}
 
     def label(self) -> str:
         """A short label in the declaring API's own convention."""
@@ -66,14 +62,15 @@ class RegularizerInfo:
             return f"slim l1_regularizer({_num(self.l1)})"
         if self.api == "tf.nn.l2_loss" and self.kind == "l2":
             return f"{_num(2 * self.l2)} * l2_loss(w)"
-        if self.kind == "l1_l2":
+        if self.kind == "l1l2":
             return f"{self.api} L1L2({_num(self.l1)}, {_num(self.l2)})"
         return f"{self.api} {self.kind}({_num(self.l1 if self.kind == 'l1' else self.l2)})"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: kind, api, Keras-convention constants, label and the conventions."""
+        """JSON-ready: kind, api, the constants ``l1``/``l2`` and their convention, the label and
+        the same penalty in every API (``conventions``)."""
         return {"kind": self.kind, "api": self.api, "l1": self.l1, "l2": self.l2,
-                "label": self.label(), "conventions": self.conventions()}
+                "convention": self.convention, "label": self.label(), "conventions": self.conventions()}
 
 
 def from_keras(regularizer: Any, api: str = "keras") -> RegularizerInfo:
@@ -96,6 +93,6 @@ def from_keras(regularizer: Any, api: str = "keras") -> RegularizerInfo:
             return RegularizerInfo("l2", api, l2=l2)
         if l2 == 0.0:
             return RegularizerInfo("l1", api, l1=l1)
-        return RegularizerInfo("l1_l2", api, l1=l1, l2=l2)
+        return RegularizerInfo("l1l2", api, l1=l1, l2=l2)
     name = getattr(regularizer, "__name__", None) or kind
     return RegularizerInfo("custom", api, name=name)

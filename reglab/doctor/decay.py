@@ -3,8 +3,9 @@
 Keras 3 optimizers apply decoupled decay, ``w <- w - lr * d * w`` per step, to every variable
 they update except those named in ``exclude_from_weight_decay``: ``var_list`` (by identity) or
 ``var_names`` (``re.search`` of any of them on the TensorFlow variable name, which is the full
-path ``model/layer/kernel:0``).  Under plain SGD that equals ``keras.regularizers.l2(d / 2)``;
-under Adam it does not (``06_manual_l2_loss``).
+path ``model/layer/kernel:0``).  Under plain SGD that equals ``keras.regularizers.l2(d / 2)``
+(``lam = d / 2``, keras convention: ``equivalent_under_sgd`` in ``Report.decay``); under Adam it
+does not (``06_manual_l2_loss``).
 """
 
 from __future__ import annotations
@@ -54,4 +55,5 @@ def inspect_decay(optimizer: Any, variables: list[Any], report: Report) -> None:
     except (TypeError, ValueError):
         lr = None
     report.decay = {"optimizer": type(optimizer).__name__, "weight_decay": d, "learning_rate": lr,
-                    "variables": names, "equivalent_keras_l2_under_sgd": d / 2}
+                    "variables": names,
+                    "equivalent_under_sgd": {"kind": "l2", "lam": d / 2, "convention": "keras"}}

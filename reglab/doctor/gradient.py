@@ -5,14 +5,14 @@ loop puts under the ``GradientTape``), the doctor computes, for every trainable 
 
 * ``g_loss`` = d loss / d w, the gradient the student's optimizer will see;
 * ``g_data`` = d data_loss(y, model(x)) / d w, the data term alone;
-* ``g_pen``  = d r(w) / d w for ``w``'s regularizer ``r`` (``2 c w`` for ``keras l2(c)``).
+* ``g_pen``  = d r(w) / d w for ``w``'s regularizer ``r`` (``2 lam w`` for ``keras l2(lam)``).
 
 Then ``g_loss - g_data = k * g_pen`` is solved by least squares: ``k = 1`` is right, ``k = 0``
 means the penalty is left out (``CUSTOM_LOOP_MISSES_MODEL_LOSSES`` / ``REG_NOT_IN_LOSS``),
 ``k = 2`` counted twice, any other ``k`` a second constant (``SCALE_APPLIED_TWICE``).  A weight
 without a regularizer whose extra gradient is ``a * w`` carries a manual L2 penalty written into
-the loss, Keras constant ``a / 2``.  Every variable of the model (and each layer's list of
-activity losses) is put back as it was afterwards.
+the loss: ``lam = a / 2`` in the keras convention.  Every variable of the model (and each
+layer's list of activity losses) is put back as it was afterwards.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from reglab.doctor.conventions import RegularizerInfo
 from reglab.doctor.findings import finding
 from reglab.doctor.keras_model import layers_of
 from reglab.doctor.report import Report
+from reglab.params import InvalidParameterError
 
 #: relative size under which a gradient difference counts as float noise
 NOISE = 1e-5
@@ -36,18 +37,19 @@ SNAP = 0.01
 def _grads(fn: Callable[[], Any], variables: list[Any], what: str = "") -> list[np.ndarray]:
     """Gradients of ``fn()`` with respect to ``variables`` (zeros where unconnected).
 
-    With ``what`` (the argument's name), a value that depends on none of the variables is a
-    ``ValueError``: it cannot be the loss that was minimized.
+    With ``what`` (the argument's name), a value that is not a tensor or depends on none of the
+    variables is an ``InvalidParameterError``: it cannot be the loss that was minimized.
     """
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
         value = fn()
     if what and not tf.is_tensor(value):
-        raise ValueError(f"{what} must return the loss tensor it minimizes, got {type(value).__name__}")
+        raise InvalidParameterError(
+            f"{what} must return the loss tensor it minimizes; got {type(value).__name__}")
     grads = tape.gradient(value, variables)
     if what and all(g is None for g in grads):
-        raise ValueError(f"the value {what} returns does not depend on the model's weights: "
+        raise InvalidParameterError(f"the value {what} returns does not depend on the model's weights: "
                          "return the loss it minimizes")
     return [np.zeros(v.shape) if g is None else np.asarray(g, dtype=np.float64)
             for g, v in zip(grads, variables, strict=True)]
@@ -75,7 +77,7 @@ class _Untouched:
             getattr(lay, attr)[:] = saved
 
 
-def check_loss(model: Any, loss: Callable[..., Any], batch: tuple[Any, Any], data_loss: Any,
+def inspect_loss(model: Any, loss: Callable[..., Any], batch: tuple[Any, Any], data_loss: Any,
                report: Report, regularizers: list[Any], *, step_optimizer: Any = None) -> None:
     """Decide per weight how many times its penalty is in ``loss``'s gradient; update ``report``.
 
@@ -133,7 +135,7 @@ def _unregularized(row: Any, w: np.ndarray, diff: np.ndarray, noise: float, repo
     if norm_w and float(np.linalg.norm(diff - a * w)) <= max(SNAP * abs(a) * np.sqrt(norm_w), noise):
         row.regularizer = RegularizerInfo("l2", "in the loss", l2=a / 2)
         row.penalty = row.regularizer.penalty(w)
-        row.in_loss, row.how = True, "found in the loss's gradient (2 c w)"
+        row.in_loss, row.how = True, "found in the loss's gradient (2 lam w)"
         return
     row.in_loss, row.how = None, "loss gradient unexplained"
     report.findings.append(finding(

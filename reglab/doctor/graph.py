@@ -1,14 +1,15 @@
 """The doctor on a TF1 ``tf.Graph``: the collection, the variables, and the loss tensor.
 
 Penalty "atoms" are found by op type: ``L2Loss(w)`` (``tf.nn.l2_loss``, slim's
-``l2_regularizer``: ``scale * sum(w**2) / 2``), ``Sum(Square(w))`` (Keras-style ``l2``:
-``c * sum(w**2)``) and ``Sum(Abs(w))`` (``l1``).  For every atom the doctor computes its linear
-coefficient (``graph_walk.coefficient``) in each ``REGULARIZATION_LOSSES`` entry, which gives the
-regularizer's constant, and in the loss, which says whether and how many times the penalty
-reaches it: coefficient in the loss / coefficient in the collection = 1 (right), 0
-(``REG_NOT_IN_LOSS``), 2 (``REG_COUNTED_TWICE``), anything else (``SCALE_APPLIED_TWICE``).  An
-atom that only the loss holds is a manual penalty (answer 8's ``tf.nn.l2_loss``).  Nothing is
-added to the graph; a session, if given, only fetches existing tensors.
+``l2_regularizer``: ``lam * sum(w**2) / 2``, the slim convention), ``Sum(Square(w))``
+(Keras-style ``l2``: ``lam * sum(w**2)``, the keras convention) and ``Sum(Abs(w))`` (``l1``).
+For every atom the doctor computes its linear coefficient (``graph_walk.coefficient``) in each
+``REGULARIZATION_LOSSES`` entry, which gives the regularizer's constant, and in the loss, which
+says whether and how many times the penalty reaches it: coefficient in the loss / coefficient
+in the collection = 1 (right), 0 (``REG_NOT_IN_LOSS``), 2 (``REG_COUNTED_TWICE``), anything
+else (``SCALE_APPLIED_TWICE``).  An atom that only the loss holds is a manual penalty (answer
+8's ``tf.nn.l2_loss``).  Nothing is added to the graph; a session, if given, only fetches
+existing tensors.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reglab.doctor import graph_walk
 from reglab.doctor.conventions import RegularizerInfo
 from reglab.doctor.findings import finding
+from reglab.doctor.graph_walk import VARIABLE_OPS, ancestors, coefficient, source_of
 from reglab.doctor.report import ActivityRow, Report, WeightRow
 
 # op type of the atom -> (kind, factor from coefficient to the Keras constant, api)
@@ -38,10 +39,10 @@ def _atoms(graph: Any) -> list[_Atom]:
     found = []
     for op in graph.get_operations():
         if op.type == "L2Loss":
-            found.append(_Atom(op.outputs[0], graph_walk.source_of(op.inputs[0]), *_ATOMS["L2Loss"]))
+            found.append(_Atom(op.outputs[0], source_of(op.inputs[0]), *_ATOMS["L2Loss"]))
         elif op.type == "Sum" and op.inputs[0].op.type in ("Square", "Abs"):
             inner = op.inputs[0].op
-            found.append(_Atom(op.outputs[0], graph_walk.source_of(inner.inputs[0]), *_ATOMS[inner.type]))
+            found.append(_Atom(op.outputs[0], source_of(inner.inputs[0]), *_ATOMS[inner.type]))
     return found
 
 
@@ -58,7 +59,7 @@ def _is_weight(entry: Any) -> bool:
         return True
     if entry.shape.rank != 0:
         return True
-    return graph_walk.source_of(entry).type in graph_walk.VARIABLE_OPS
+    return source_of(entry).type in VARIABLE_OPS
 
 
 def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dict: Any = None) -> Report:
@@ -80,7 +81,7 @@ def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dic
     by_var = {v.op.name: v for v in variables}
     loss_coef = {}
     if loss is not None:
-        loss_coef = {a.tensor.name: graph_walk.coefficient(loss, a.tensor) for a in atoms}
+        loss_coef = {a.tensor.name: coefficient(loss, a.tensor) for a in atoms}
     claimed: set[str] = set()
     pending: dict[str, list[str]] = {}
     for v in variables:
@@ -109,11 +110,11 @@ def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], l
     the collection's tensor: the doctor adds up the coefficients of all of ``v``'s atoms.
     """
     for entry in penalties:
-        if v.op.name not in graph_walk.ancestors(entry):
+        if v.op.name not in ancestors(entry):
             continue
         claimed.add(entry.name)
         for atom in mine:
-            coef = graph_walk.coefficient(entry, atom.tensor)
+            coef = coefficient(entry, atom.tensor)
             if coef:
                 row.regularizer = _info(atom, coef)
                 if loss is not None:
@@ -122,7 +123,7 @@ def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], l
         else:
             row.regularizer = RegularizerInfo("custom", "collection", name=entry.name)
             if loss is not None:
-                c = graph_walk.coefficient(loss, entry)
+                c = coefficient(loss, entry)
                 row.in_loss = None if c is None else c != 0.0
                 row.how = "loss depends on the collection entry" if c else "loss ignores the collection entry"
             if session is not None:
@@ -185,10 +186,10 @@ def _activity(report: Report, penalties: list[Any], atoms: list[_Atom], by_var: 
         if entry.name in claimed:
             continue
         info = None
-        deps = graph_walk.ancestors(entry)
+        deps = ancestors(entry)
         for atom in atoms:
             if atom.tensor.op.name in deps and atom.subject.name not in by_var:
-                coef = graph_walk.coefficient(entry, atom.tensor)
+                coef = coefficient(entry, atom.tensor)
                 if coef:
                     info = _info(atom, coef)
                     break
@@ -205,7 +206,7 @@ def _entries_counted_twice(report: Report, penalties: list[Any], loss: Any) -> N
     if "REG_COUNTED_TWICE" in report.codes():
         return
     for entry in penalties:
-        c = graph_walk.coefficient(loss, entry)
+        c = coefficient(loss, entry)
         if c is not None and abs(c - 2.0) < 1e-6:
             report.findings.append(finding(
                 "REG_COUNTED_TWICE",

@@ -20,7 +20,6 @@ constants are read with ``tensor_util.constant_value``.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 VARIABLE_OPS = {"VarHandleOp", "VariableV2", "Variable"}
@@ -63,26 +62,26 @@ def source_of(tensor: Any) -> Any:
 
 
 def coefficient(root: Any, target: Any) -> float | None:
-    """d root / d target along linear paths (module docstring); 0 if ``root`` ignores ``target``."""
-    memo: dict[str, float | None] = {}
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, 20000))
-    try:
-        return _walk(root, target.name, memo)
-    finally:
-        sys.setrecursionlimit(old_limit)
+    """d root / d target along linear paths (module docstring); 0 if ``root`` ignores ``target``.
 
-
-def _walk(t: Any, target: str, memo: dict[str, float | None]) -> float | None:
-    if t.name == target:
+    A depth-first walk with an explicit stack (graphs thousands of ops deep need no recursion):
+    a tensor's coefficient is combined from its inputs' once they are all known.  A tensor met
+    again while its inputs are still being walked (a ``while_loop`` back edge) counts 0.
+    """
+    if root.name == target.name:
         return 1.0
-    if t.name in memo:
-        return memo[t.name]
-    memo[t.name] = 0.0  # guards against loops (while_loop back edges)
-    op = t.op
-    parts = [_walk(i, target, memo) for i in op.inputs]
-    memo[t.name] = result = _combine(op, t, parts)
-    return result
+    known: dict[str, float | None] = {target.name: 1.0}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_known = stack.pop()
+        if inputs_known:
+            parts = [known[t.name] for t in tensor.op.inputs]
+            known[tensor.name] = _combine(tensor.op, tensor, parts)
+        elif tensor.name not in known:
+            known[tensor.name] = 0.0  # until its inputs are known: a loop back to it counts 0
+            stack.append((tensor, True))
+            stack.extend((t, False) for t in tensor.op.inputs if t.name not in known)
+    return known[root.name]
 
 
 def _combine(op: Any, t: Any, parts: list[float | None]) -> float | None:

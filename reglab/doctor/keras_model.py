@@ -40,6 +40,17 @@ def _declared(layer: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
+def regularizer_of(model: Any, var: Any, flavour: str) -> Any:
+    """The regularizer object that ``model.losses`` applies to ``var`` (``None`` if none does)."""
+    if flavour == "keras":
+        return getattr(var, "regularizer", None)
+    for layer in layers_of(model):
+        for _, reg, declared_var in _declared(layer):
+            if declared_var is var:
+                return reg
+    return None
+
+
 def _penalty(info: RegularizerInfo, reg: Any, var: Any) -> float:
     if info.kind == "custom":
         return float(np.asarray(reg(var)))

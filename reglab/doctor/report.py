@@ -10,6 +10,7 @@ from typing import Any
 
 from reglab.doctor.conventions import RegularizerInfo
 from reglab.doctor.findings import Finding
+from reglab.params import Text, validated
 
 
 def _fmt(value: float | None) -> str:
@@ -66,7 +67,13 @@ class ActivityRow:
 
 @dataclass
 class Report:
-    """What the doctor found: ``weights``, ``activity``, ``decay`` and ``findings``."""
+    """What the doctor found: ``weights``, ``activity``, ``decay`` and ``findings``.
+
+    ``decay`` is ``None`` or the optimizer's weight decay: ``optimizer`` (class name),
+    ``weight_decay`` (``d`` in ``w <- w - lr * d * w`` per step), ``learning_rate``,
+    ``variables`` (the names it decays) and ``equivalent_under_sgd`` (``kind``, ``lam``,
+    ``convention``: the L2 penalty that plain SGD's decay equals).
+    """
 
     source: str
     model: str
@@ -80,6 +87,7 @@ class Report:
         """The finding codes, in order, without repeats."""
         return list(dict.fromkeys(f.code for f in self.findings))
 
+    @validated(name_part=Text())
     def row(self, name_part: str) -> WeightRow:
         """The one weight row whose name contains ``name_part`` (``KeyError`` if not exactly one)."""
         rows = [r for r in self.weights if name_part in r.name]

@@ -1,6 +1,6 @@
 """The static book in a real browser: built here, served on loopback, opened in Chromium.
 
-Builds the whole site with ``reglab.book.build_book`` in this process (so the network guard of
+Builds the whole site with ``reglab.classroom.book.build_book`` in this process (so the network guard of
 ``conftest.py`` covers the build: it must fetch nothing), checks every internal link of every
 page from the files, then serves the site on 127.0.0.1 and, in headless Chromium, opens the
 landing page and two chapters (no broken image, no failed request to the site, a solution
@@ -25,7 +25,8 @@ import pytest
 from tests.browser.chromium import CHROMIUM, CHROMIUM_FLAGS, playwright_api
 
 ROOT = Path(__file__).resolve().parents[2]
-REPOSITORY = "https://github.com/OWNER/reglab"
+#: Not the placeholder, so that the launch buttons show the Sphinx overrides took effect.
+REPOSITORY, BRANCH = "https://github.com/someone/reglab-fork", "class-2026"
 CHAPTERS = ("03_tf_layers.html", "08_lambda_sweep.html")
 LOAD_MS = 60_000
 
@@ -59,9 +60,10 @@ def _parse(path: Path) -> _Links:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     playwright_api()  # skip (or fail in CI) before a long build when there is no browser
-    from reglab.book import build_book
+    from reglab.classroom.book import build_book
 
-    book = build_book(tmp_path_factory.mktemp("book"), repository=REPOSITORY, progress=False)
+    book = build_book(tmp_path_factory.mktemp("book"), repository=REPOSITORY, branch=BRANCH,
+                      progress=False)
     print(f"\nbook built in {book.seconds:.0f} s: {book.bytes_on_disk / 2**20:.1f} MiB on disk, "
           f"the explorer {book.explorer_bytes / 2**20:.1f} MiB")
     return book.html
@@ -133,7 +135,7 @@ def test_the_book_in_chromium(site: Path, tmp_path: Path) -> None:
                 assert images, f"{name} shows no image"
                 broken = [src[:80] for src, ok in images if not ok]
                 assert not broken, f"{name}: {len(broken)} images did not load: {broken}"
-                launch = page.locator('a[href*="mybinder.org/v2/gh/OWNER/reglab/main"]')
+                launch = page.locator(f'a[href*="mybinder.org/v2/gh/someone/reglab-fork/{BRANCH}"]')
                 assert launch.count() >= 1, f"{name} has no Binder launch button"
                 stem = name.removesuffix(".html")
                 download = page.locator(f'a[href$="_sources/{stem}.ipynb"]')
@@ -169,7 +171,7 @@ def test_the_book_in_chromium(site: Path, tmp_path: Path) -> None:
             expect(status).to_contain_text("keras.regularizers.l2(0.00178)")
             second = _loaded_png(page, picture)
             assert second != first, "the slider moved but the picture stayed the same"
-            page.locator('#penalty button[data-penalty="l1"]').click()
+            page.locator('#kind button[data-kind="l1"]').click()
             expect(status).to_contain_text("keras.regularizers.l1(0.00178)")
             third = _loaded_png(page, picture)
             assert third not in (first, second), "L1 was chosen but the picture did not change"

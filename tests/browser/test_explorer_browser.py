@@ -175,8 +175,14 @@ def _stable_kernel(base: str, token: str, page, seconds: float = 3.0) -> None:  
     raise AssertionError("the notebook's kernel did not settle")
 
 
-def _run_all(page, base: str, token: str, img, attempts: int = 2) -> None:  # noqa: ANN001
-    """Clear the committed outputs, then Run > Run All Cells until the explorer's image shows."""
+def _run_all(page, base: str, token: str, img, expect, attempts: int = 2) -> None:  # noqa: ANN001
+    """Clear the committed outputs, then Run > Run All Cells until the explorer's image shows.
+
+    If JupyterLab asks which kernel to use, its choice (Python 3) is kept: Playwright's locator
+    handler clicks the dialog away whenever it shows up while ``expect`` waits for the image.
+    """
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    page.add_locator_handler(dialog, lambda found: found.locator("button.jp-mod-accept").click())
     for attempt in range(1, attempts + 1):
         _stable_kernel(base, token, page)
         # cleared first, so that what we wait for comes from this run
@@ -185,9 +191,9 @@ def _run_all(page, base: str, token: str, img, attempts: int = 2) -> None:  # no
         _menu(page, "Run", "runmenu:run-all")
         # the widget appears mid-run; slider events wait behind the remaining cells
         try:
-            _accept_kernel_dialog_until(page, img, RUN_ALL_MS // attempts)
+            expect(img).to_be_visible(timeout=RUN_ALL_MS // attempts)
             return
-        except Exception:  # Playwright's TimeoutError: the run went to a replaced kernel
+        except AssertionError:  # the run went to a replaced kernel
             if attempt == attempts:
                 raise
 
@@ -196,21 +202,6 @@ def _menu(page, menu: str, command: str) -> None:  # noqa: ANN001
     """Click ``menu`` in JupyterLab's menu bar, then the item running ``command``."""
     page.get_by_role("menuitem", name=menu, exact=True).click()
     page.locator(f'li.lm-Menu-item[data-command="{command}"]').click()
-
-
-def _accept_kernel_dialog_until(page, target, timeout_ms: int) -> None:  # noqa: ANN001
-    """Wait for ``target``; if JupyterLab asks which kernel to use, keep its choice (Python 3)."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-    while True:
-        try:
-            target.wait_for(timeout=2000)
-            return
-        except Exception:  # Playwright's TimeoutError
-            if time.monotonic() > deadline:
-                raise
-        if dialog.count():
-            dialog.locator("button.jp-mod-accept").click()
 
 
 def _picture(img) -> tuple[str, bytes]:  # noqa: ANN001 - a Playwright locator
@@ -255,7 +246,7 @@ def _check_once(tmp_path: Path, expect, sync_playwright) -> None:  # noqa: ANN00
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=PAGE_LOAD_MS)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_MS)
             img = page.locator("img.reglab-plot")
-            _run_all(page, base, token, img)
+            _run_all(page, base, token, img, expect)
             page.get_by_text(LAST_OUTPUT).first.wait_for(timeout=RUN_ALL_MS)
             readout = page.locator(".reglab-lambda .widget-readout")
             status = page.locator(".reglab-status")
@@ -269,7 +260,7 @@ def _check_once(tmp_path: Path, expect, sync_playwright) -> None:  # noqa: ANN00
             expect(status).to_contain_text("keras.regularizers.l2(0.00178)")
             assert png_2 != png_1, "the slider moved but the picture stayed the same"
 
-            page.locator(".reglab-penalty button", has_text="L1").click()
+            page.locator(".reglab-kind button", has_text="L1").click()
             _, png_3, seconds_3 = _after_change(page, img, src_2)
             expect(status).to_contain_text("keras.regularizers.l1(0.00178)")
             assert png_3 not in (png_1, png_2), "L1 was chosen but the picture did not change"

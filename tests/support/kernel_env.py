@@ -1,7 +1,7 @@
 """The environment the notebooks are executed in, for tests and for regenerating outputs alike.
 
 Outputs only compare equal under strict nbval if they were produced with the same environment:
-``reglab.env.NOTEBOOK_ENV`` (quiet TensorFlow, fixed hash seed, determinism) plus an IPython
+``reglab.session.NOTEBOOK_ENV`` (quiet TensorFlow, fixed hash seed, determinism) plus an IPython
 directory whose start-up file installs the network guard in every kernel.
 """
 
@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from reglab.env import NOTEBOOK_ENV
+from reglab.session import NOTEBOOK_ENV
 
 GUARD = Path(__file__).resolve().with_name("network_guard.py")
 

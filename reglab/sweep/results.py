@@ -1,39 +1,34 @@
-"""What one training run of ``reglab.approaches`` gives: ``SweepResult``, and the log that builds it.
-
-``step0_total_loss`` is the objective of the first batch before any update, as the approach
-computes it; after each epoch, the data loss (mean cross-entropy on the whole training set) and
-the penalty ``P``, both computed by the approach's own graph or model; at the end, the accuracy
-and predicted classes on the test set, and the final weights.  ``P`` and ``lam`` follow
-``convention`` (a key of ``reglab.penalties.CONVENTIONS``: slim's, the thread's), not the
-explorer's Keras convention.
-"""
+"""What one training run of ``reglab.sweep.approaches`` gives: ``SweepResult``, and the log that builds it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from reglab.sweep_run import CONVENTION
-
-if TYPE_CHECKING:
-    from reglab.sweep_run import Run
+from reglab.sweep.run import CONVENTION, Run
 
 
 @dataclass(frozen=True, eq=False)  # __eq__ below compares the weight arrays too
 class SweepResult:
-    """One training run of EasyNet (see the module docstring for the definitions).
+    """One training run of EasyNet by one approach.
 
-    ``lam``, ``final_penalty`` and ``penalty_curve`` follow ``convention``, the key of
-    ``reglab.penalties.CONVENTIONS`` whose formula gives the penalty of one kernel:
-    ``penalties.penalty(r.convention, k, r.lam)``.  The explorer's ``TrainResult`` names the
-    same things ``params`` and ``train_loss`` (aliases here) but uses Keras' convention.
+    ``kind`` ("l2" or "l1"), ``lam`` and ``convention`` name the penalty: ``convention`` is
+    ``"slim"`` (a key of ``reglab.penalties.CONVENTIONS``), so the penalty ``P`` of the kernels
+    ``k`` is ``lam * sum(k**2) / 2`` summed over the kernels for L2 and ``lam * sum(|k|)`` for L1.
+
+    ``step0_total_loss`` is the objective of the first batch before any update (batch data loss
+    + ``P``), as the approach computes it.  The curves have one point per epoch, recorded after
+    it, in the slim convention: ``data_loss_curve`` is the mean cross-entropy on the whole
+    training set (no penalty), ``penalty_curve`` is ``P``; ``final_data_loss`` and
+    ``final_penalty`` are their last points.  ``test_accuracy`` and ``predicted_class_counts``
+    are on the test set; ``weights`` are the final ``[k0, b0, k1, b1, ...]``.
     """
 
     approach: str
+    kind: str
     lam: float
-    penalty: str
     convention: str
     dataset: str
     epochs: int
@@ -42,9 +37,9 @@ class SweepResult:
     final_penalty: float
     step0_total_loss: float
     predicted_class_counts: list[int]
-    data_loss_curve: list[float]  #: data loss on the training set after each epoch
-    penalty_curve: list[float]  #: the penalty ``P`` after each epoch
-    weights: list[np.ndarray] = field(repr=False)  #: final ``[k0, b0, k1, b1, ...]``
+    data_loss_curve: list[float]
+    penalty_curve: list[float]
+    weights: list[np.ndarray] = field(repr=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SweepResult):
@@ -59,29 +54,19 @@ class SweepResult:
         """The final kernels (what the penalty acts on), input layer first."""
         return [w for w in self.weights if w.ndim == 2]
 
-    @property
-    def params(self) -> list[np.ndarray]:
-        """``weights`` under the name of the explorer's ``TrainResult.params``."""
-        return self.weights
-
-    @property
-    def train_loss(self) -> list[float]:
-        """``data_loss_curve`` under the name of ``TrainResult.train_loss`` (per epoch here)."""
-        return self.data_loss_curve
-
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, without the weights."""
         return {k: v for k, v in self.__dict__.items() if k != "weights"}
 
 
 class RunLog:
-    """Collects what an approach reports during ``run`` and builds its ``SweepResult``."""
+    """Collects what a trainer reports while it runs ``run`` and builds its ``SweepResult``."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.step0: float | None = None
-        self.data_loss: list[float] = []
-        self.penalty: list[float] = []
+        self.data_loss_curve: list[float] = []
+        self.penalty_curve: list[float] = []
 
     def first_step(self, total_loss: Any) -> None:
         """Record the objective of the very first batch (later calls are ignored)."""
@@ -90,10 +75,10 @@ class RunLog:
 
     def end_epoch(self, data_loss: Any, penalty: Any) -> None:
         """Record the epoch's data loss and penalty; call ``on_epoch``."""
-        self.data_loss.append(float(data_loss))
-        self.penalty.append(float(penalty))
+        self.data_loss_curve.append(float(data_loss))
+        self.penalty_curve.append(float(penalty))
         if self.run.on_epoch is not None:
-            self.run.on_epoch(len(self.data_loss), self.data_loss[-1], self.penalty[-1])
+            self.run.on_epoch(len(self.data_loss_curve), self.data_loss_curve[-1], self.penalty_curve[-1])
 
     def result(self, test_logits: Any, weights: list[Any]) -> SweepResult:
         """The ``SweepResult`` from the test-set logits and the final ``[k0, b0, k1, ...]``."""
@@ -106,17 +91,17 @@ class RunLog:
         counts = np.bincount(predicted, minlength=run.split.num_classes)
         return SweepResult(
             approach=run.approach,
+            kind=run.kind,
             lam=run.lam,
-            penalty=run.penalty,
-            convention=CONVENTION[run.penalty],
+            convention=CONVENTION,
             dataset=run.dataset,
             epochs=run.epochs,
             test_accuracy=float(np.mean(predicted == run.split.y_test)),
-            final_data_loss=self.data_loss[-1],
-            final_penalty=self.penalty[-1],
+            final_data_loss=self.data_loss_curve[-1],
+            final_penalty=self.penalty_curve[-1],
             step0_total_loss=float(self.step0),
             predicted_class_counts=[int(c) for c in counts],
-            data_loss_curve=self.data_loss,
-            penalty_curve=self.penalty,
+            data_loss_curve=self.data_loss_curve,
+            penalty_curve=self.penalty_curve,
             weights=weights,
         )

@@ -5,7 +5,7 @@ penalty and the label smoothing enter the loss, where the optimizer applies the 
 this module holds the plumbing around it:
 
 * ``epoch_batches`` cuts the training set into the batches of one epoch, in the workbook's
-  order (``reglab.train.epoch_order``), as arrays of shape ``(steps, batch, ...)``;
+  order (``reglab.data.epoch_order``), as arrays of shape ``(steps, batch, ...)``;
 * ``compile_epoch`` wraps a step ``step(x_batch, y_batch) -> data loss`` into one
   ``tf.function(jit_compile=True)`` that runs every batch of an epoch with a ``tf.range`` loop
   and returns the mean data loss (one call and one XLA program per epoch: 3-6x faster than
@@ -25,26 +25,42 @@ from typing import Any
 
 import numpy as np
 
-from reglab._validate import InvalidParameterError, check_int
-from reglab.data import check_xy
-from reglab.repro import _quiet_stderr_fd
-from reglab.train import epoch_order
+from reglab.data import epoch_order, same_rows
+from reglab.optimizers import reset_optimizer
+from reglab.params import (
+    Anything,
+    Array,
+    Boolean,
+    Function,
+    InstanceOf,
+    Integer,
+    InvalidParameterError,
+    ListOf,
+    validated,
+)
+from reglab.session import quiet_stderr
 
-with _quiet_stderr_fd():
+with quiet_stderr():
     import keras
     import tensorflow as tf
 
+_MODEL = InstanceOf("keras:Model", example=lambda: keras.Sequential([keras.Input((1,)),
+                                                                      keras.layers.Dense(1)]))
+_OPTIMIZER = InstanceOf("keras.optimizers:Optimizer", example=lambda: keras.optimizers.SGD())
 
+
+@validated(x=Anything(), y=Anything(), batch_size=Integer(minimum=1), epoch=Integer(minimum=0),
+           seed=Integer(minimum=0))
 def epoch_batches(
     x: Any, y: Any, batch_size: int, epoch: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Epoch ``epoch``'s batches as ``(xs, ys)`` of shapes ``(steps, batch_size, ...)``.
 
-    The order is ``reglab.train.epoch_order(len(y), epoch, seed)``; a last incomplete batch is
-    dropped (the compiled loop needs equal batches).
+    The order is ``reglab.data.epoch_order(len(y), epoch, seed)``; a last incomplete batch is
+    dropped (the compiled loop needs equal batches).  ``x`` and ``y`` keep their dtypes (``y``
+    holds integer labels); they must have the same number of rows, at least ``batch_size``.
     """
-    x, y = check_xy(x, y)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
+    x, y = same_rows(x, y)
     if batch_size > len(y):
         raise InvalidParameterError(
             f"batch_size must be <= the number of samples {len(y)}, got {batch_size}"
@@ -56,6 +72,7 @@ def epoch_batches(
             y[keep].reshape(steps, batch_size))
 
 
+@validated(step=Function(), jit_compile=Boolean())
 def compile_epoch(step: Callable[[Any, Any], Any], *, jit_compile: bool = True) -> Callable:
     """Return ``run(xs, ys) -> mean of step's return value`` over the batches ``xs[i], ys[i]``.
 
@@ -63,10 +80,6 @@ def compile_epoch(step: Callable[[Any, Any], Any], *, jit_compile: bool = True) 
     with a ``tf.range`` loop; it must return a scalar (the batch's data loss). Trace and
     compile happen on the first call; later calls with the same shapes reuse the program.
     """
-    if not callable(step):
-        raise InvalidParameterError(f"step must be callable, got {type(step).__name__}")
-    if not isinstance(jit_compile, bool):
-        raise InvalidParameterError(f"jit_compile must be True or False, got {jit_compile!r}")
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True)
     def run(xs: tf.Tensor, ys: tf.Tensor) -> tf.Tensor:
@@ -83,6 +96,7 @@ def compile_epoch(step: Callable[[Any, Any], Any], *, jit_compile: bool = True) 
     return call
 
 
+@validated(model=Function(), jit_compile=Boolean())
 def compile_evaluate(
     model: Any, *, jit_compile: bool = False
 ) -> Callable[[Any, Any], tuple[float, float]]:
@@ -93,10 +107,6 @@ def compile_evaluate(
     The model is available as ``evaluate.model`` (set its weights to evaluate another model
     of the same shape with the same compiled program).
     """
-    if not callable(model):
-        raise InvalidParameterError(f"model must be a callable Keras model, got {type(model).__name__}")
-    if not isinstance(jit_compile, bool):
-        raise InvalidParameterError(f"jit_compile must be True or False, got {jit_compile!r}")
 
     @tf.function(jit_compile=jit_compile)
     def stats(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -115,22 +125,17 @@ def compile_evaluate(
     return evaluate
 
 
+@validated(model=_MODEL, optimizer=_OPTIMIZER, weights=ListOf(Array()), seed=Integer(minimum=0))
 def restart(model: Any, optimizer: Any, weights: Sequence[np.ndarray], seed: int = 0) -> None:
     """Give ``model`` the ``weights`` and ``optimizer`` a fresh start, in place.
 
-    Sets the model's weights, zeroes the optimizer's slots and step count (not its learning
-    rate: resetting all of a Keras 3 optimizer's variables would zero it too) and restarts
-    every ``keras.random.SeedGenerator`` of the model's layers (dropout, noise) at
-    ``[seed, 0]``. The variables stay the same objects, so a compiled epoch keeps working.
+    Sets the model's weights, resets the optimizer (``reglab.optimizers.reset_optimizer``: its
+    slots and step count, not its learning rate) and restarts every
+    ``keras.random.SeedGenerator`` of the model's layers (dropout, noise) at ``[seed, 0]``.
+    The variables stay the same objects, so a compiled epoch keeps working.
     """
-    seed = check_int("seed", seed, minimum=0)
-    model.set_weights([np.asarray(w) for w in weights])
-    learning_rate = getattr(optimizer, "_learning_rate", None)
-    for variable in optimizer.variables:
-        if variable is learning_rate:
-            continue
-        variable.assign(tf.zeros(variable.shape, variable.dtype))
+    model.set_weights(weights)
+    reset_optimizer(optimizer)
     for layer in model._flatten_layers(include_self=False):
         for generator in getattr(layer, "_seed_generators", []) or []:
             generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
-    _ = keras  # imported for its side effect of loading Keras quietly

@@ -1,25 +1,28 @@
 """The explorer's figure: four panels with fixed axes, redrawn by blitting for the widget.
 
-``reglab.explorer.Explorer.render`` / ``render_png`` use ``FigureView``; nothing here trains.
-A result is any ``reglab.explorer.TrainResult`` (read through its attributes only, so this
-module does not import ``reglab.explorer``).
+``reglab.explorer.Explorer.render_png`` uses ``FigureView``; nothing here trains.  The panels:
+the decision boundary ``P(class 1)`` (toy2d) or the first-layer weights as 8x8 images (digits:
+a 64-D input has no boundary to draw); the data loss per step on train and test; the penalty per
+step (log scale, Keras convention); the histogram of the kernel weights.  The unpenalized
+network's curves and histogram are drawn in grey; the axes limits depend on the dataset only,
+so figures for different settings compare at a glance.
+
+Internal plumbing: ``FigureView`` and ``plane`` trust their arguments (the ``Explorer`` checked
+them).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from reglab.explorer import TrainResult
+from reglab.explorer.controls import KIND_LABELS
+from reglab.explorer.result import NEAR_ZERO, TrainResult
 
-__all__ = ["NEAR_ZERO", "FigureView", "penalty_in_every_api", "plane"]
-
-#: |w| below this counts as "near zero" in the sparsity figures.
-NEAR_ZERO = 1e-2
+__all__ = ["FigureView", "plane"]
 
 
 class FigureView:
@@ -69,21 +72,21 @@ class FigureView:
             ax0.set_title("decision boundary, P(class 1)\n(dots train, rings test)", fontsize=9)
             animated += [self.image, *self.dots]
         else:
-            hidden = reference.params[0].shape[1]
-            self.image = ax0.imshow(_first_layer_mosaic(reference.params[0]), cmap="RdBu",
+            hidden = reference.weights[0].shape[1]
+            self.image = ax0.imshow(_first_layer_mosaic(reference.weights[0]), cmap="RdBu",
                                     interpolation="nearest")
             self.dots = []
             ax0.set_title(f"first-layer weights: {hidden} units as 8x8 images\n"
                           "(64-D input: no boundary to draw)", fontsize=9)
             animated.append(self.image)
-        steps = np.arange(len(reference.train_loss))
+        steps = np.arange(len(reference.data_loss_curve))
         last = int(steps[-1])
         # data loss: fixed limits from step 0 (the same for every setting: same initial weights)
         ax = self.ax_loss
-        ax.plot(steps, reference.test_loss, color="0.65", lw=1, label="test, no penalty")
-        self.line_train = ax.plot(steps, reference.train_loss, color="tab:blue", label="train")[0]
-        self.line_test = ax.plot(steps, reference.test_loss, color="tab:orange", label="test")[0]
-        top = 1.15 * max(float(reference.train_loss[0]), float(reference.test_loss.max()))
+        ax.plot(steps, reference.test_data_loss_curve, color="0.65", lw=1, label="test, no penalty")
+        self.line_train = ax.plot(steps, reference.data_loss_curve, color="tab:blue", label="train")[0]
+        self.line_test = ax.plot(steps, reference.test_data_loss_curve, color="tab:orange", label="test")[0]
+        top = 1.15 * max(float(reference.data_loss_curve[0]), float(reference.test_data_loss_curve.max()))
         ax.set(xlim=(0, last), ylim=(0.0, top))
         ax.set_title("data loss (penalty not included)", fontsize=9)
         ax.set_xlabel("step", fontsize=8)
@@ -133,13 +136,14 @@ class FigureView:
             self._contour = self.ax0.contour(self.gx, self.gy, prob, levels=[0.5], colors="k",
                                              linewidths=1, animated=self.blit)
         else:
-            self.image.set_data(_first_layer_mosaic(result.params[0]))
-            limit = float(np.abs(result.params[0]).max()) or 1.0
+            self.image.set_data(_first_layer_mosaic(result.weights[0]))
+            limit = float(np.abs(result.weights[0]).max()) or 1.0
             self.image.set_clim(-limit, limit)
-        self.line_train.set_ydata(result.train_loss)
-        self.line_test.set_ydata(result.test_loss)
+        self.line_train.set_ydata(result.data_loss_curve)
+        self.line_test.set_ydata(result.test_data_loss_curve)
         self.line_pen.set_ydata(np.where(result.penalty_curve > 0, result.penalty_curve, np.nan))
-        self.title_pen.set_text(f"penalty  {_penalty_formula(result)}  (log scale)")
+        formula = result.in_every_api.get("formula", "none")
+        self.title_pen.set_text(f"penalty  {formula}  (log scale)")
         flat = np.concatenate([k.ravel() for k in result.kernels])
         counts = np.histogram(np.clip(flat, -self.limit, self.limit), self.edges)[0]
         self.hist.set_data(np.maximum(counts, 0.5), self.edges)
@@ -198,32 +202,7 @@ def _first_layer_mosaic(w: np.ndarray) -> np.ndarray:
     return mosaic
 
 
-def penalty_in_every_api(penalty: str, lam: float) -> str:
-    """The explorer's penalty written in the APIs of the thread (Keras convention, no 1/2).
-
-    ``("l2", c)``: ``c * sum(w**2) = keras.regularizers.l2(c) = tf_slim.l2_regularizer(2c)``;
-    ``("l1", c)``: ``c * sum|w| = keras.regularizers.l1(c) = tf_slim.l1_regularizer(c)``.
-    What the widget's status line and the static explorer print under the picture.
-    """
-    if penalty == "none" or lam == 0.0:
-        return "no penalty (lambda = 0)"
-    if penalty == "l2":
-        return (f"penalty = {lam:.3g} * sum(w\u00b2) = keras.regularizers.l2({lam:.3g}) "
-                f"= tf_slim.l2_regularizer({2 * lam:.3g})")
-    if penalty == "l1":
-        return (f"penalty = {lam:.3g} * sum|w| = keras.regularizers.l1({lam:.3g}) "
-                f"= tf_slim.l1_regularizer({lam:.3g})")
-    raise ValueError(f"penalty must be one of 'none', 'l1', 'l2', got {penalty!r}")
-
-
 def _setting_label(result: TrainResult) -> str:
-    if result.penalty == "none":
+    if result.kind == "none":
         return "no penalty"
-    return f"{result.penalty.upper()}  lambda = {result.lam:.3g}"
-
-
-def _penalty_formula(result: TrainResult) -> str:
-    if result.penalty == "none":
-        return "none"
-    body = "sum w\u00b2" if result.penalty == "l2" else "sum |w|"
-    return f"{result.lam:.3g} * {body}"
+    return f"{KIND_LABELS[result.kind]}  lambda = {result.lam:.3g}"

@@ -1,4 +1,4 @@
-"""``python3 tasks.py student-edition DIR``: the workbook as a class receives it.
+"""``reglab student-edition DIR``: the workbook as a class receives it.
 
 The edition is a copy of the workbook (the package, the data, the notebooks, ``tasks.py`` and
 the set-up files; not the tests, the tools or git) in which every notebook
@@ -9,18 +9,21 @@ the set-up files; not the tests, the tools or git) in which every notebook
 
 A file ``STUDENT_EDITION`` marks the copy: there, ``tasks.py test`` (strict output comparison,
 which the students' edits would break) is replaced by ``tasks.py check``. The copy is built in
-a temporary folder beside ``DIR`` and renamed into place only when complete.
+a temporary folder beside ``DIR`` and renamed into place only when complete
+(``reglab.files.staged``); its folders are readable by all, like the workbook's.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from reglab.workbook import OPEN_ANSWER, find_exercises, read_notebook, solutions_range, source
+import nbformat
+
+from reglab.classroom.workbook import OPEN_ANSWER, find_exercises, read_notebook, solutions_range, source
+from reglab.files import staged
+from reglab.params import InstanceOf, InvalidParameterError, PathLike, validated
 
 #: What a student edition holds of the workbook (files and folders at its root).
 INCLUDED: tuple[str, ...] = (
@@ -34,6 +37,7 @@ MARKER_TEXT = (
 )
 
 
+@validated(nb=InstanceOf("builtins:dict", example=lambda: nbformat.v4.new_notebook()))
 def student_notebook(nb: dict) -> dict:
     """A copy of ``nb`` without its Solutions section and with its exercises reset."""
     exercises = find_exercises(nb)
@@ -57,29 +61,25 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
             or n.endswith(".egg-info")}
 
 
-def make_student_edition(workbook: str | Path, destination: str | Path) -> list[Path]:
+@validated(workbook=PathLike(), destination=PathLike())
+def make_student_edition(workbook: Path, destination: Path) -> list[Path]:
     """Write the student edition of ``workbook`` (a folder) into ``destination``.
 
-    ``destination`` must not exist yet, or be an empty folder. Returns the notebooks written.
+    ``destination`` must not exist yet, or be an empty folder, and must lie outside the
+    workbook (``InvalidParameterError`` otherwise). Returns the notebooks written.
     """
-    import nbformat
-
-    for name, value in (("workbook", workbook), ("destination", destination)):
-        if not isinstance(value, (str, Path)):
-            raise TypeError(f"{name} must be a path, got {type(value).__name__}")
-    workbook, destination = Path(workbook).resolve(), Path(destination).resolve()
+    workbook, destination = workbook.resolve(), destination.resolve()
     if not (workbook / "notebooks").is_dir() or not (workbook / "reglab").is_dir():
-        raise ValueError(f"workbook {str(workbook)!r} is not the reglab workbook (no notebooks/)")
+        raise InvalidParameterError(
+            f"workbook {str(workbook)!r} is not the reglab workbook (no notebooks/)")
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise ValueError(
+        raise InvalidParameterError(
             f"destination {str(destination)!r} already exists and is not an empty folder; "
             "choose a new folder"
         )
     if destination == workbook or workbook in destination.parents:
-        raise ValueError("destination must lie outside the workbook")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
-    try:
+        raise InvalidParameterError("destination must lie outside the workbook")
+    with staged(destination, folder=True) as staging:
         for name in INCLUDED:
             source_path = workbook / name
             if source_path.is_dir():
@@ -88,14 +88,7 @@ def make_student_edition(workbook: str | Path, destination: str | Path) -> list[
                 shutil.copy2(source_path, staging / name)
         written = []
         for path in sorted((staging / "notebooks").glob("*.ipynb")):
-            nb = student_notebook(read_notebook(path))
-            nbformat.write(nbformat.from_dict(nb), path)
+            nbformat.write(student_notebook(read_notebook(path)), path)
             written.append(destination / "notebooks" / path.name)
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-        if destination.exists():
-            destination.rmdir()
-        os.replace(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return written

@@ -1,8 +1,8 @@
-"""The client side of ``reglab._legacy_worker``: run a trainer in a process with tf-keras 2.
+"""The client side of ``reglab.sweep.worker``: run a trainer in a process with tf-keras 2.
 
 ``tf.compat.v1.layers`` needs ``TF_USE_LEGACY_KERAS=1`` before TensorFlow is first imported; a
 process that already imported it with Keras 3 cannot switch.  ``run_in_legacy_process`` starts
-``python -m reglab._legacy_worker`` with the run's settings and its start weights (an ``.npz``
+``python -m reglab.sweep.worker`` with the run's settings and its start weights (an ``.npz``
 file), relays the per-epoch JSON lines to ``run.on_epoch`` and rebuilds the ``SweepResult``.
 """
 
@@ -18,18 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from reglab.env import NOTEBOOK_ENV
-from reglab.sweep_results import SweepResult
-from reglab.sweep_run import Run
+from reglab.session import NOTEBOOK_ENV
+from reglab.sweep.results import SweepResult
+from reglab.sweep.run import Run
 
 
 def legacy_keras_active() -> bool:
     """True if this process runs ``tf.keras`` as tf-keras 2 (``TF_USE_LEGACY_KERAS=1`` at import)."""
     if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() not in ("1", "true"):
         return False
-    from reglab.sweep_tf import tf
+    from reglab.sweep.shared import tf
 
-    return tf().keras.__name__.startswith("tf_keras")
+    return tf.keras.__name__.startswith("tf_keras")
 
 
 def save_weights(path: str | Path, weights: list[np.ndarray]) -> None:
@@ -44,9 +44,9 @@ def load_weights(path: str | Path) -> list[np.ndarray]:
 
 
 def run_in_legacy_process(run: Run) -> SweepResult:
-    """Run ``run`` in ``python -m reglab._legacy_worker`` and rebuild its result."""
+    """Run ``run`` in ``python -m reglab.sweep.worker`` and rebuild its result."""
     env = {**os.environ, **NOTEBOOK_ENV, "TF_USE_LEGACY_KERAS": "1"}
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parents[2])  # the folder that holds reglab/
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="reglab-legacy-") as tmp:
         message = {
@@ -58,7 +58,7 @@ def run_in_legacy_process(run: Run) -> SweepResult:
         err_path = Path(tmp) / "stderr.txt"
         final: dict[str, Any] | None = None
         with open(err_path, "w") as err, subprocess.Popen(
-            [sys.executable, "-m", "reglab._legacy_worker", json.dumps(message)],
+            [sys.executable, "-m", "reglab.sweep.worker", json.dumps(message)],
             stdout=subprocess.PIPE, stderr=err, text=True, env=env,
         ) as proc:
             try:

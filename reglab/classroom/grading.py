@@ -1,10 +1,12 @@
-"""``python3 tasks.py check``: run a student's notebook and say which exercises are right.
+"""``reglab check``: run a student's notebook and say which exercises are right.
 
-The notebook runs top to bottom in a fresh kernel, without comparing any output, from the
-folder it lives in (so a copy anywhere on disk works, executed or not). The Solutions section,
-if the notebook still has one, is not run: the exercises are graded on the student's own cells.
-Each check of ``reglab.checks`` appends its result to a log file (``REGLAB_CHECK_LOG``); the
-result of an exercise is the last one its check cell logged:
+The notebook is read once (``nbformat``) and runs top to bottom in a fresh kernel, without
+comparing any output, from the folder it lives in (so a copy anywhere on disk works, executed
+or not). The Solutions section, if the notebook still has one, is not run: the exercises are
+graded on the student's own cells.
+Each check of ``reglab.checks`` appends its result to a log file, which the kernel (and only
+the kernel) is told of in its environment (``REGLAB_CHECK_LOG``); the result of an exercise is
+the last one its check cell logged:
 
 * ``correct`` / ``open`` (``answer`` is still ``None``) / ``wrong`` (with the check's message);
 * ``failed``: the check never gave a result, because its exercise cell, the check cell or a
@@ -20,14 +22,16 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reglab._validate import check_int
+from nbformat import NotebookNode
+
 from reglab.checks import LOG_VARIABLE
-from reglab.workbook import find_exercises, read_notebook, solutions_range, source
+from reglab.classroom.workbook import find_exercises, read_notebook, solutions_range, source
+from reglab.params import Function, InstanceOf, Integer, ListOf, NoneOr, Options, PathLike, validated
 
 #: The statuses of an exercise, in the order of the summary line.
 STATUSES: tuple[str, ...] = ("correct", "open", "wrong", "failed")
@@ -50,6 +54,7 @@ class NotebookReport:
     exercises: list[ExerciseResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
 
+    @validated(status=Options(*STATUSES))
     def count(self, status: str) -> int:
         """How many exercises have ``status``."""
         return sum(result.status == status for result in self.exercises)
@@ -69,6 +74,8 @@ class NotebookReport:
         return out
 
 
+@validated(reports=ListOf(InstanceOf("reglab.classroom.grading:NotebookReport",
+                                     example=lambda: NotebookReport(Path("lesson.ipynb")))))
 def summary(reports: list[NotebookReport]) -> str:
     """``N correct, N open, N wrong, N failed`` over all reports."""
     counts = {status: sum(r.count(status) for r in reports) for status in STATUSES}
@@ -101,21 +108,11 @@ def _expects_error(cell: Any) -> bool:
 
 @contextlib.contextmanager
 def _check_log() -> Iterator[Path]:
-    """A fresh log file, named in ``REGLAB_CHECK_LOG`` for the kernel to inherit."""
-    folder = Path(tempfile.mkdtemp(prefix="reglab-check-"))
-    log = folder / "checks.jsonl"
-    log.touch()
-    previous = os.environ.get(LOG_VARIABLE)
-    os.environ[LOG_VARIABLE] = str(log)
-    try:
+    """A fresh, empty log file for the checks of one run (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="reglab-check-") as folder:
+        log = Path(folder) / "checks.jsonl"
+        log.touch()
         yield log
-    finally:
-        if previous is None:
-            os.environ.pop(LOG_VARIABLE, None)
-        else:
-            os.environ[LOG_VARIABLE] = previous
-        log.unlink(missing_ok=True)
-        folder.rmdir()
 
 
 def _read_records(log: Path, offset: int) -> tuple[list[dict], int]:
@@ -130,20 +127,48 @@ def _read_records(log: Path, offset: int) -> tuple[list[dict], int]:
     return records, end
 
 
-def grade_notebook(path: str | Path, *, timeout: int = 600) -> NotebookReport:
+_TIMEOUT = Integer(minimum=1)  # nbclient takes whole seconds
+
+
+@validated(path=PathLike(), timeout=_TIMEOUT)
+def grade_notebook(path: Path, *, timeout: int = 600) -> NotebookReport:
     """Run the notebook at ``path`` (Solutions section excluded) and grade its exercises.
 
-    ``timeout`` is the limit in seconds for one cell. Raises ``ValueError`` for a path that is
-    missing, a directory or not a notebook.
+    ``timeout`` is the limit in seconds for one cell. ``InvalidParameterError`` for a path that
+    is missing, a directory or not a notebook.
     """
-    import nbformat
+    return _grade(path, read_notebook(path), timeout)
+
+
+@validated(paths=ListOf(PathLike()), timeout=_TIMEOUT, on_start=NoneOr(Function()))
+def grade_notebooks(paths: list[Path], *, timeout: int = 600,
+                    on_start: Callable[[Path], None] | None = None) -> Iterator[NotebookReport]:
+    """Grade the notebooks at ``paths`` one after the other, as ``grade_notebook`` does.
+
+    Every path is read (and refused with ``InvalidParameterError`` if it is not a notebook)
+    when this is called, before any runs; the reports come as the iterator is consumed, each
+    after ``on_start(path)`` (to say which notebook is running).
+    """
+    notebooks = [(path, read_notebook(path)) for path in paths]
+
+    def run() -> Iterator[NotebookReport]:
+        for path, nb in notebooks:
+            if on_start is not None:
+                on_start(path)
+            yield _grade(path, nb, timeout)
+
+    return run()
+
+
+def _grade(path: Path, nb: NotebookNode, timeout: int) -> NotebookReport:
+    """Run ``nb`` (read from ``path``) in a fresh kernel, in ``path``'s folder, and grade it.
+
+    The kernel gets this process's environment plus ``REGLAB_CHECK_LOG``; this process's own
+    environment is not changed.
+    """
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    read_notebook(path)  # clear errors for a missing path, a directory, not a notebook
-    timeout = check_int("timeout", timeout, minimum=1)
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     skipped = solutions_range(nb)
     exercises = find_exercises(nb)
@@ -157,7 +182,7 @@ def grade_notebook(path: str | Path, *, timeout: int = 600) -> NotebookReport:
             resources={"metadata": {"path": str(path.resolve().parent)}},
         )
         offset = 0
-        with client.setup_kernel():
+        with client.setup_kernel(env={**os.environ, LOG_VARIABLE: str(log)}):
             for index, cell in enumerate(cells):
                 if cell.cell_type != "code" or index in skipped or not source(cell).strip():
                     continue

@@ -1,7 +1,7 @@
 """The structure of a workbook notebook: its exercises, its Solutions section, its last cell.
 
 Every notebook follows the template of CONTRIBUTING.md. The parts that the class tools
-(``reglab.grading``, ``reglab.edition``, ``reglab.scaffold``) rely on are::
+(``reglab.classroom.grading``, ``reglab.classroom.edition``, ``reglab.classroom.scaffold``) rely on are::
 
     ## Exercises                              markdown heading
     <prompt>                                  markdown
@@ -15,22 +15,31 @@ Every notebook follows the template of CONTRIBUTING.md. The parts that the class
 An exercise is found by its check cell: a code cell that does not assign ``answer`` and calls
 ``checks.check_*`` or ``reglab.checks.check_*`` with a string literal as first argument, the
 exercise's label. Its exercise cell is the nearest code cell above that assigns ``answer``.
+
+Notebooks are read with ``nbformat`` (``read_notebook``); the functions that take a notebook
+accept what ``nbformat.read`` gives and a plain dict from ``json.load`` alike.
+``workbook_root`` finds the workbook folder the class commands work on.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+import nbformat
+
+from reglab.params import InstanceOf, InvalidParameterError, NoneOr, PathLike, Text, validated
 
 #: The markdown headings that delimit the Solutions section.
 SOLUTIONS_HEADING = "## Solutions"
 NEXT_HEADING = "## Next"
 #: What an exercise cell holds in the pristine workbook and in a student edition.
 OPEN_ANSWER = re.compile(r"^answer\s*=\s*None\b.*$", re.M)
+#: A notebook as ``nbformat`` reads it (a ``NotebookNode``) or as ``json.load`` does (a dict).
+_NOTEBOOK = InstanceOf("builtins:dict", example=lambda: nbformat.v4.new_notebook())
+_CELL = InstanceOf("builtins:dict", example=lambda: nbformat.v4.new_code_cell("x = 1"))
 
 
 @dataclass(frozen=True)
@@ -43,26 +52,46 @@ class Exercise:
     solution_cell: int | None  #: the cell of the Solutions section with the same label
 
 
-def read_notebook(path: Any, *, name: str = "path") -> dict:
-    """Read a ``.ipynb`` file as a dict; ``ValueError`` naming ``name`` if it is not one."""
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"{name} must be a path to a .ipynb file, got {type(path).__name__}")
-    path = Path(path)
+@validated(start=NoneOr(PathLike()))
+def workbook_root(start: Path | None = None) -> Path:
+    """The workbook folder (the one that holds ``notebooks/`` and ``tasks.py``).
+
+    Looked for in ``start`` (default: the current folder) and its parents, then in the
+    checkout this package was imported from (an editable install).  ``FileNotFoundError``
+    when neither is in a workbook (a wheel installed elsewhere, run from another folder).
+    """
+    here = (Path.cwd() if start is None else start).resolve()
+    package_checkout = Path(__file__).resolve().parents[2]  # reglab/classroom/workbook.py
+    for folder in (here, *here.parents, package_checkout):
+        if (folder / "notebooks").is_dir() and (folder / "tasks.py").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no reglab workbook in {str(here)!r} or its parents (a folder with notebooks/ and "
+        "tasks.py): run the command from the workbook's folder"
+    )
+
+
+@validated(path=PathLike())
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read the ``.ipynb`` file at ``path`` with ``nbformat`` (as version 4).
+
+    ``InvalidParameterError`` if ``path`` is missing, a folder, not a ``.ipynb`` file or not a
+    readable notebook.
+    """
     if not path.exists():
-        raise ValueError(f"{name} {str(path)!r} does not exist")
+        raise InvalidParameterError(f"path {str(path)!r} does not exist")
     if path.is_dir():
-        raise ValueError(f"{name} {str(path)!r} is a directory, not a .ipynb file")
+        raise InvalidParameterError(f"path {str(path)!r} is a directory, not a .ipynb file")
     if path.suffix != ".ipynb":
-        raise ValueError(f"{name} {str(path)!r} is not a notebook (expected a .ipynb file)")
+        raise InvalidParameterError(f"path {str(path)!r} is not a notebook (expected a .ipynb file)")
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{name} {str(path)!r} is not a readable notebook: {err}") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise ValueError(f"{name} {str(path)!r} is not a notebook: it has no list of cells")
-    return nb
+        return nbformat.read(path, as_version=4)
+    except (ValueError, AttributeError, KeyError, nbformat.ValidationError) as err:
+        # nbformat's errors: not JSON or not UTF-8 (ValueError), JSON that is no notebook
+        raise InvalidParameterError(f"path {str(path)!r} is not a readable notebook: {err}") from None
 
 
+@validated(cell=_CELL)
 def source(cell: dict) -> str:
     """A cell's source as one string (nbformat stores a string or a list of lines)."""
     src = cell.get("source", "")
@@ -78,6 +107,7 @@ def _heading_index(cells: list[dict], heading: str) -> int | None:
     return None
 
 
+@validated(nb=_NOTEBOOK)
 def solutions_range(nb: dict) -> range:
     """The cell indices of the Solutions section: from its heading up to the ``## Next`` cell.
 
@@ -92,8 +122,10 @@ def solutions_range(nb: dict) -> range:
     return range(start, len(cells) if end is None else start + end)
 
 
-def check_labels(code: str) -> list[str]:
-    """The string labels of the ``checks.check_*(label, ...)`` calls in ``code``, in order.
+@validated(code=Text(empty=True))
+def exercise_labels(code: str) -> list[str]:
+    """The exercise labels in ``code``: the string literals that start its ``checks.check_*``
+    calls (``checks.check_close("Exercise 1: ...", answer, ...)``), in order of appearance.
 
     Code that does not parse (a student's half-written cell) has no labels.
     """
@@ -131,14 +163,18 @@ def _assigns_answer(code: str) -> bool:
     return False
 
 
+@validated(nb=_NOTEBOOK)
 def find_exercises(nb: dict) -> list[Exercise]:
-    """Every exercise of the notebook, in order (see the module docstring for the layout)."""
+    """Every exercise of the notebook, in order (see the module docstring for the layout).
+
+    ``InvalidParameterError`` when a check cell has no exercise cell above it.
+    """
     cells = nb["cells"]
     solutions = solutions_range(nb)
     solution_of: dict[str, int] = {}
     for index in solutions:
         if cells[index].get("cell_type") == "code":
-            for label in check_labels(source(cells[index])):
+            for label in exercise_labels(source(cells[index])):
                 solution_of.setdefault(label, index)
     exercises = []
     seen: set[str] = set()
@@ -147,7 +183,7 @@ def find_exercises(nb: dict) -> list[Exercise]:
         # a cell that sets `answer` is an exercise cell, even if it also calls a check
         if index in solutions or cell.get("cell_type") != "code" or _assigns_answer(code):
             continue
-        for label in check_labels(code):
+        for label in exercise_labels(code):
             if label in seen:
                 continue
             seen.add(label)
@@ -157,8 +193,8 @@ def find_exercises(nb: dict) -> list[Exercise]:
                 None,
             )
             if exercise_cell is None:
-                raise ValueError(
-                    f"the check of {label!r} (cell {index}) has no exercise cell above it that "
+                raise InvalidParameterError(
+                    f"nb: the check of {label!r} (cell {index}) has no exercise cell above it that "
                     "sets `answer`"
                 )
             exercises.append(Exercise(label, exercise_cell, index, solution_of.get(label)))

@@ -1,4 +1,4 @@
-"""``python3 tasks.py new NN_topic``: a new notebook from the template, on every map at once.
+"""``reglab new NN_topic``: a new notebook from the template, on every map at once.
 
 The notebook gets the template's parts (CONTRIBUTING.md): title and goal, the set-up cell, the
 snippet as written, the code running today, a check, pitfalls, what to use today, one exercise
@@ -12,57 +12,51 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reglab.workbook import NEXT_HEADING, source
+import nbformat
+
+from reglab.classroom.workbook import NEXT_HEADING, read_notebook, source
+from reglab.params import InvalidParameterError, PathLike, Text, validated
 
 NAME = re.compile(r"^(\d\d)_([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 MAP_ROW = re.compile(r"^\| \[(\d\d_[a-z0-9_]+)\]\(([^)]*)\)", re.M)
 
 
-def check_name(name: object, notebooks: Path) -> tuple[int, str]:
-    """Validate ``name`` (``NN_topic``) against the notebooks in ``notebooks``.
+@validated(name=Text(), notebooks=PathLike())
+def validate_name(name: str, notebooks: Path) -> tuple[int, str]:
+    """Validate ``name`` (``NN_topic``, ``.ipynb`` optional) against the notebooks in ``notebooks``.
 
     ``NN`` must be the next free number (one more than the highest) and ``topic`` lower-case
-    words joined by ``_``. Returns ``(NN, topic)``.
+    words joined by ``_``. Returns ``(NN, topic)``; ``InvalidParameterError`` otherwise.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string like '11_dropout', got {type(name).__name__}")
     existing = sorted(p.stem for p in notebooks.glob("*.ipynb"))
     numbers = [int(stem[:2]) for stem in existing if stem[:2].isdigit()]
     wanted = max(numbers, default=-1) + 1
     if name.endswith(".ipynb"):
         name = name[: -len(".ipynb")]
     if name in existing:
-        raise ValueError(f"name {name!r}: notebooks/{name}.ipynb exists already")
+        raise InvalidParameterError(f"name {name!r}: notebooks/{name}.ipynb exists already")
     match = NAME.match(name)
     if not match:
-        raise ValueError(
+        raise InvalidParameterError(
             f"name {name!r} does not fit the numbering: use NN_topic, two digits, an underscore "
             f"and lower-case words joined by '_', for example '{wanted:02d}_dropout'"
         )
     number = int(match.group(1))
     if number in numbers:
         taken = next(stem for stem in existing if stem[:2] == match.group(1))
-        raise ValueError(f"name {name!r}: number {number:02d} is taken by {taken}.ipynb; "
-                         f"the next free number is {wanted:02d}")
+        raise InvalidParameterError(f"name {name!r}: number {number:02d} is taken by {taken}.ipynb; "
+                                    f"the next free number is {wanted:02d}")
     if number != wanted:
-        raise ValueError(f"name {name!r} does not fit the numbering: the next notebook is "
-                         f"{wanted:02d} (the last one is {existing[-1] if existing else 'none'})")
+        raise InvalidParameterError(f"name {name!r} does not fit the numbering: the next notebook is "
+                                    f"{wanted:02d} (the last one is {existing[-1] if existing else 'none'})")
     return number, match.group(2)
 
 
-def _md(text: str) -> dict:
-    import nbformat
-
-    return nbformat.v4.new_markdown_cell(text)
+_md = nbformat.v4.new_markdown_cell
+_code = nbformat.v4.new_code_cell
 
 
-def _code(text: str) -> dict:
-    import nbformat
-
-    return nbformat.v4.new_code_cell(text)
-
-
-def template_cells(name: str, number: int, topic: str) -> list[dict]:
+def _template_cells(number: int, topic: str) -> list[dict]:
     """The cells of a new notebook: every part of the template, ready to be filled in."""
     title = topic.replace("_", " ")
     label = "Exercise 1: keras l2 of a 2x2 matrix"
@@ -72,8 +66,7 @@ def template_cells(name: str, number: int, topic: str) -> list[dict]:
             "Thread answers: which answers of the thread this notebook covers "
             "(https://stackoverflow.com/questions/37107223)."),
         _code("import reglab\n\nreglab.setup()"),
-        _code("import keras\nimport numpy as np\nimport tensorflow as tf\n\nimport reglab.checks\n"
-              "import reglab.penalties"),
+        _code("import keras\nimport numpy as np\n\nimport reglab.checks\nimport reglab.penalties"),
         _md("## 1. The snippet as written\n\nQuote it exactly from the thread, in a markdown "
             "code block, and credit its answer.\n\n```python\n# the snippet, as written\n```"),
         _md("## 2. The same code running today\n\nThe teaching lines stay here, in the notebook."),
@@ -105,7 +98,8 @@ def _add_map_row(text: str, name: str, what: str) -> str:
     """Insert ``| [name](notebooks path) | what | - |`` after the last notebook row of a table."""
     rows = list(MAP_ROW.finditer(text))
     if not rows:
-        raise ValueError("no map of the notebooks found (rows like '| [00_start_here](...)')")
+        raise InvalidParameterError(
+            "root: no map of the notebooks found (rows like '| [00_start_here](...)')")
     last = rows[-1]
     line_end = text.index("\n", last.end()) if "\n" in text[last.end():] else len(text)
     prefix = last.group(2)[: -len(last.group(1) + ".ipynb")]
@@ -113,18 +107,16 @@ def _add_map_row(text: str, name: str, what: str) -> str:
     return text[:line_end] + row + text[line_end:]
 
 
-def create_notebook(name: object, root: str | Path) -> Path:
+@validated(name=Text(), root=PathLike())
+def create_notebook(name: str, root: Path) -> Path:
     """Create ``notebooks/<name>.ipynb`` in the workbook at ``root`` and put it on the maps.
 
     Nothing is written unless every file can be updated: the maps are edited in memory first.
     """
-    import nbformat
-
-    root = Path(root)
     notebooks = root / "notebooks"
     if not notebooks.is_dir():
-        raise ValueError(f"root {str(root)!r} is not the workbook (no notebooks/ folder)")
-    number, topic = check_name(name, notebooks)
+        raise InvalidParameterError(f"root {str(root)!r} is not the workbook (no notebooks/ folder)")
+    number, topic = validate_name(name, notebooks)
     name = f"{number:02d}_{topic}"
     what = f"{topic.replace('_', ' ')} (new: describe it here)"
     readme_path = root / "README.md"
@@ -132,13 +124,13 @@ def create_notebook(name: object, root: str | Path) -> Path:
     previous = sorted(notebooks.glob("*.ipynb"))[-1]
 
     readme = _add_map_row(readme_path.read_text(encoding="utf-8"), name, what)
-    start = nbformat.read(start_path, as_version=4)
+    start = read_notebook(start_path)
     map_cell = next((c for c in start.cells if c.cell_type == "markdown"
                      and MAP_ROW.search(source(c))), None)
     if map_cell is None:
-        raise ValueError("00_start_here.ipynb has no map of the notebooks")
+        raise InvalidParameterError("root: notebooks/00_start_here.ipynb has no map of the notebooks")
     map_cell.source = _add_map_row(source(map_cell), name, what)
-    last = nbformat.read(previous, as_version=4)
+    last = read_notebook(previous)
     next_cell = next((c for c in reversed(last.cells) if c.cell_type == "markdown"
                       and source(c).lstrip().startswith(NEXT_HEADING)), None)
     if next_cell is not None:
@@ -147,7 +139,7 @@ def create_notebook(name: object, root: str | Path) -> Path:
 
     new = nbformat.v4.new_notebook()
     new.metadata = start.metadata
-    new.cells = template_cells(name, number, topic)
+    new.cells = _template_cells(number, topic)
     path = notebooks / f"{name}.ipynb"
     nbformat.write(new, path)
     readme_path.write_text(readme, encoding="utf-8")

@@ -1,0 +1,13 @@
+"""The class and book tools: what an instructor and a contributor run on the workbook.
+
+* ``workbook``: a notebook's structure (exercises, Solutions, ``## Next``), reading notebooks,
+  finding the workbook folder;
+* ``grading``: run a student's notebook in a fresh kernel and say which exercises are right;
+* ``edition``: the student edition (Solutions removed, exercises reset);
+* ``scaffold``: a new notebook from the template, on every map;
+* ``book``: the static website (Sphinx, MyST-NB) with the precomputed explorer;
+* ``commands``: ``check``, ``student_edition``, ``new``, ``book`` as ``reglab.cli`` calls them.
+
+This layer imports the lesson plumbing (``reglab.checks``, ``reglab.params``, ``reglab.files``)
+and, for the book, ``reglab.explorer``; nothing below imports it.
+"""
