@@ -15,17 +15,15 @@ cell ran: on failure the file on disk is left as it was.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reglab.files import staged  # noqa: E402
 from tests.support import kernel_env  # noqa: E402
 
 
@@ -44,18 +42,12 @@ def execute(path: Path, timeout: int) -> float:
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     if counts != list(range(1, len(counts) + 1)):
         raise RuntimeError(f"{path.name}: execution counts are not 1..n: {counts}")
-    # Write next to the notebook (same file system, so os.replace is atomic), in a hidden
-    # folder that neither pytest nor the notebook glob looks into.
-    scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=path.parent))
-    tmp = scratch / path.name
-    try:
+    # Written beside the notebook and renamed over it only when complete (reglab.files.staged).
+    with staged(path, folder=False) as tmp:
         nbformat.write(nb, tmp)
         subprocess.run(
             [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(tmp)], check=True
         )
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return seconds
 
 

@@ -57,8 +57,9 @@ def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
         "BATCHNORM_SCALE_PENALIZED": "normalization scales are usually left free: {}.",
         "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
                                         "choose one.",
-        "SLIM_CONSTANT_NOT_HALVED": f"keras l2({slim:.4g}) is twice slim's l2_regularizer({slim:.4g}); "
-                                    f"write l2({slim / 2:.4g}) for {{}}.",
+        "SLIM_CONSTANT_NOT_HALVED": f"keras l2({slim:.4g}) gives twice the penalty you meant (keras "
+                                    f"l2({slim / 2:.4g}) = tf_slim.l2_regularizer({slim:.4g})); write "
+                                    f"l2({slim / 2:.4g}) for {{}}.",
     }
     for code, names in groups.items():
         report.findings.append(finding(code, texts[code].format(", ".join(names))))

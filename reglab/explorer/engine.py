@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from reglab.easynet import initial_weights, keras_model
 from reglab.explorer.result import TrainResult
 from reglab.optimizers import reset_optimizer
 from reglab.params import InstanceOf, Integer, InvalidParameterError, NoneOr, Options, Real, validated
@@ -105,7 +106,6 @@ class Engine:
         split: Any = None,
     ) -> None:
         from reglab.data import load_dataset
-        from reglab.easynet import initial_weights
 
         if split is None:
             split = load_dataset(dataset, test_size=TEST_SIZE[dataset], seed=seed)
@@ -128,12 +128,7 @@ class Engine:
         import keras
         import tensorflow as tf
 
-        sizes = SIZES[self.dataset]
-        model = keras.Sequential([keras.Input((sizes[0],))])
-        for width in sizes[1:-1]:
-            model.add(keras.layers.Dense(width, activation="tanh"))
-        model.add(keras.layers.Dense(sizes[-1]))  # the logits
-        model.set_weights(self.initial_weights)
+        model = keras_model(self.initial_weights)  # tanh hidden layers, logits last
         kernels = [layer.kernel for layer in model.layers]  # what the penalty sees: no biases
 
         # The penalty, Keras' regularizers on every kernel.  Their constants are variables, so
