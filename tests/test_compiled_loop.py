@@ -50,6 +50,7 @@ def test_epoch_batches_needs_matching_rows_and_a_full_batch():
         compiled_loop.epoch_batches(x, y[:-1], 5, 0)
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 @pytest.mark.parametrize("jit", [True, False])
 def test_compiled_epoch_equals_the_step_by_step_loop(jit):
     x, y = _data()

@@ -67,6 +67,7 @@ def test_missing_file_is_refused(tmp_path, monkeypatch):
     assert issubclass(data.DataFileError, RuntimeError)
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_full_mnist_without_network_gives_clear_error(tmp_path):
     # In a fresh process with an empty Keras cache and the network guard installed, the real
     # loader must try to download, be refused, and end in the clear error.

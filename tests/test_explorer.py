@@ -75,6 +75,7 @@ def test_reported_penalty_is_keras_regularizer_on_the_kernels(ex: Explorer, kind
     assert len(result.weights) == 6 and [p.ndim for p in result.weights] == [2, 1, 2, 1, 2, 1]
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 @pytest.mark.parametrize(("kind", "steps"), [("l2", 1), ("l2", 4), ("l1", 4)])
 def test_engine_steps_equal_keras_fit(kind: str, steps: int) -> None:
     """``steps`` explorer steps == ``steps`` epochs of model.fit on the same full batch."""
@@ -172,6 +173,7 @@ def test_larger_lambda_gives_smaller_weights(toy_l2: dict[float, TrainResult]) -
     assert all(a > b for a, b in zip(norms, norms[1:], strict=False)), norms
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_l1_gives_more_near_zero_weights_than_l2(ex: Explorer) -> None:
     for lam in (1e-3, 1e-2):
         l1 = ex.result("toy2d", "l1", lam)
@@ -179,6 +181,7 @@ def test_l1_gives_more_near_zero_weights_than_l2(ex: Explorer) -> None:
         assert l1.near_zero_fraction > l2.near_zero_fraction + 0.2, lam
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_digits_network_learns(ex: Explorer) -> None:
     result = ex.result("digits", "l2", 1e-4)
     assert result.weights[0].shape == (64, 32)
@@ -252,6 +255,7 @@ def test_prefetch_neighbours_trains_the_next_slider_steps(ex: Explorer) -> None:
         ex.prefetch_enabled = False
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_new_explorer_with_prefetch_trains_in_the_background() -> None:
     background = Explorer(steps=5, dataset="toy2d", kind="l1", lam=1e-2, prefetch=True)
     try:
@@ -262,6 +266,7 @@ def test_new_explorer_with_prefetch_trains_in_the_background() -> None:
         background.close()
 
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_a_failed_prefetch_is_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     import reglab.data
 
@@ -341,6 +346,7 @@ def test_status_text_writes_the_penalty_in_every_api(ex: Explorer) -> None:
 
 # ---- the static page of the book ---------------------------------------------------------------
 
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
 def test_static_explorer_writes_every_setting_and_the_controls(ex: Explorer, tmp_path) -> None:
     import json
     import re
