@@ -129,23 +129,23 @@ def slim_from_keras_l2(lam: float) -> float:
     return 2.0 * lam
 
 
-#: API name -> (formula in words, function of (w, c))
+#: API name -> (formula in words, function of (w, lam)): the same ``lam`` read by each API.
 APIS: dict[str, tuple[str, Callable[[Any, float], float]]] = {
-    "tf.nn.l2_loss": ("sum(w**2) / 2   (no constant: multiply by c yourself)",
-                      lambda w, c: c * l2_loss(w)),
-    "tf_slim.l2_regularizer": ("c * sum(w**2) / 2", slim_l2),
-    "tf_slim.l1_regularizer": ("c * sum(|w|)", slim_l1),
-    "keras.regularizers.l2": ("c * sum(w**2)   <- no 1/2: twice slim", keras_l2),
-    "keras.regularizers.l1": ("c * sum(|w|)", keras_l1),
-    "keras.regularizers.L1L2": ("c * sum(|w|) + c * sum(w**2)   (l1=l2=c)",
-                                lambda w, c: keras_l1l2(w, c, c)),
+    "tf.nn.l2_loss": ("sum(w**2) / 2   (no constant: multiply by lam yourself)",
+                      lambda w, lam: lam * l2_loss(w)),
+    "tf_slim.l2_regularizer": ("lam * sum(w**2) / 2", slim_l2),
+    "tf_slim.l1_regularizer": ("lam * sum(|w|)", slim_l1),
+    "keras.regularizers.l2": ("lam * sum(w**2)   <- no 1/2: twice slim", keras_l2),
+    "keras.regularizers.l1": ("lam * sum(|w|)", keras_l1),
+    "keras.regularizers.L1L2": ("lam * sum(|w|) + lam * sum(w**2)   (l1=l2=lam)",
+                                lambda w, lam: keras_l1l2(w, lam, lam)),
 }
 
 
-@validated(api=Options(*APIS), w=_W, c=_LAM)
-def penalty(api: str, w: Any, c: float) -> float:
-    """The penalty that ``api`` (a key of ``APIS``) gives weight ``w`` with constant ``c``."""
-    return APIS[api][1](w, c)
+@validated(api=Options(*APIS), w=_W, lam=_LAM)
+def penalty(api: str, w: Any, lam: float) -> float:
+    """The penalty that ``api`` (a key of ``APIS``) gives weight ``w`` with constant ``lam``."""
+    return APIS[api][1](w, lam)
 
 
 @validated(l1=_LAM, l2=_LAM, digits=Integer(minimum=1, maximum=17))
