@@ -19,7 +19,11 @@ Prints, in one run on this machine:
 5. the explorer at the logic level: the first figure of a fresh explorer (engine compile
    included), a new lambda (train + render, median of slider steps), a cached one (render);
    then the same with both cores kept busy by two spinning processes that the script starts
-   and stops (each also stops by itself after two minutes).
+   and stops (each also stops by itself after two minutes);
+6. the doctor's command line, ``python -m reglab doctor FILE`` and ``--json``, on a tiny model and
+   on ResNet50 (``keras.applications``, weights=None, 64x64 input, L2 added through
+   ``get_config()``), each as seconds and as a ratio to ``python -c "import keras"`` (what any
+   command that reads a Keras file pays first), with the peak resident memory of each run.
 
 Not a test: nothing is asserted; figures depend on the machine and on what else runs on it.
 Runs without TensorFlow's op determinism (which ``reglab.setup()`` turns on for the notebooks):
@@ -315,11 +319,67 @@ def explorer_section(runs: int) -> None:
                 line(f"{dataset}: lambda in the cache / prefetched (render){note}", times["cached"])
 
 
+def _timed_run(args: list[str]) -> tuple[float, float]:
+    """Seconds and peak resident MiB of one ``python ARGS`` run (``os.wait4``: that child's own)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"python {' '.join(args)} exited with {proc.returncode}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _doctor_models(folder: Path) -> dict[str, Path]:
+    code = f"""
+import keras
+l2 = keras.regularizers.l2(0.01)
+tiny = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, kernel_regularizer=l2),
+                         keras.layers.Dense(2)])
+tiny.compile(optimizer="adam", loss="mse")
+tiny.save({str(folder / "tiny.keras")!r})
+net = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classes=10)
+config = net.get_config()
+for layer in config["layers"]:
+    if layer["class_name"] in ("Conv2D", "Dense"):
+        layer["config"]["kernel_regularizer"] = keras.regularizers.serialize(keras.regularizers.l2(1e-4))
+net = keras.Model.from_config(config)
+net.compile(optimizer=keras.optimizers.AdamW(weight_decay=1e-4), loss="sparse_categorical_crossentropy")
+net.save({str(folder / "resnet50.keras")!r})
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return {"tiny": folder / "tiny.keras", "ResNet50": folder / "resnet50.keras"}
+
+
+def doctor_section(runs: int) -> None:
+    import tempfile
+
+    print('\n6. reglab doctor FILE: seconds, and ratio to `python -c "import keras"` (median, peak RSS)')
+    with tempfile.TemporaryDirectory() as folder:
+        models = _doctor_models(Path(folder))
+        keras_runs = [_timed_run(["-c", "import keras"]) for _ in range(runs)]
+        base = statistics.median(r[0] for r in keras_runs)
+        peak = max(r[1] for r in keras_runs)
+        line('python -c "import keras"', base, base, extra=f"peak RSS {peak:,.0f} MiB")
+        for name, path in models.items():
+            for extra in ([], ["--json"]):
+                results = [_timed_run(["-m", "reglab", "doctor", str(path), *extra]) for _ in range(runs)]
+                seconds = statistics.median(r[0] for r in results)
+                line(f"reglab doctor {name}.keras {' '.join(extra)}".rstrip(), seconds, base,
+                     extra=f"peak RSS {max(r[1] for r in results):,.0f} MiB")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed epochs per variant (median)")
     parser.add_argument("--suite", action="store_true",
                         help="also time `python3 tasks.py test` (several minutes)")
+    parser.add_argument("--doctor-only", action="store_true",
+                        help="only section 6, the doctor's command line (about a minute)")
     parser.add_argument("--explorer-only", action="store_true",
                         help="only section 5, the explorer (about 40 s)")
     args = parser.parse_args(argv)
@@ -338,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs, load average {load:.1f}, median of {args.runs}")
     if args.explorer_only:
         explorer_section(args.runs)
+        return 0
+    if args.doctor_only:
+        doctor_section(min(args.runs, 3))
         return 0
 
     print("\n1. matmul throughput")
@@ -395,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  (run with --suite to time `python3 tasks.py test` against this floor)")
 
     explorer_section(args.runs)
+    doctor_section(min(args.runs, 3))
     return 0
 
 

@@ -5,6 +5,7 @@ line is ``reglab doctor MODEL.keras``.
 
 from reglab.doctor.diagnose import ACCEPTED, diagnose, model_kind
 from reglab.doctor.findings import CATALOGUE, Finding
-from reglab.doctor.report import ActivityRow, Report, WeightRow
+from reglab.doctor.report import ActivityRow, LossRow, Report, WeightRow
 
-__all__ = ["ACCEPTED", "CATALOGUE", "ActivityRow", "Finding", "Report", "WeightRow", "diagnose", "model_kind"]
+__all__ = ["ACCEPTED", "CATALOGUE", "ActivityRow", "Finding", "LossRow", "Report", "WeightRow", "diagnose",
+           "model_kind"]

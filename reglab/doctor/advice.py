@@ -1,5 +1,6 @@
-"""Findings that read the finished rows, whatever the API: biases and normalization scales
-that are penalized or decayed, weight decay on top of an L2 penalty, a thread (slim) constant
+"""Findings that read the finished rows, whatever the API: biases (by role: GRU's bias is 2-D)
+and normalization scales that are penalized or decayed, L2 or decay on a kernel that only
+BatchNormalization reads, weight decay on top of an L2 penalty, a thread (slim) constant
 given to Keras ``l2`` unhalved, and a model with no regularization at all.  One finding per
 code, naming every weight concerned.
 
@@ -18,9 +19,20 @@ from reglab.doctor.report import Report, WeightRow
 _SCALE = re.compile(r"(^|/)gamma(:\d+)?$")
 
 
+#: a bias by its name: ``bias``, ``biases``, ``recurrent_bias``, ``beta``, ``b0`` (TF1)
+_BIAS = re.compile(r"(^|/)(\w*bias|biases|beta|b\d*)(:\d+)?$")
+
+
 def _is_bias(row: WeightRow) -> bool:
-    """A 1-D weight that is not a normalization scale: a bias (``bias``, ``biases``, ``b0``, ``beta``)."""
-    return len(row.shape) == 1 and not _SCALE.search(row.name)
+    """A bias by its role (the layer attribute it belongs to, or its name: GRU's bias is 2-D),
+    or, when neither says, a 1-D weight that is not a normalization scale."""
+    if row.role:
+        return row.role == "bias"
+    return bool(_BIAS.search(row.name)) or (len(row.shape) == 1 and not _SCALE.search(row.name))
+
+
+def _is_scale(row: WeightRow) -> bool:
+    return row.role == "scale" if row.role else bool(_SCALE.search(row.name))
 
 
 def _how(row: WeightRow, penalized: bool) -> str:
@@ -44,9 +56,12 @@ def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
         penalized = row.regularizer is not None and row.in_loss is not False
         if penalized or row.decay:
             code = "BIAS_PENALIZED" if _is_bias(row) else \
-                "BATCHNORM_SCALE_PENALIZED" if _SCALE.search(row.name) else None
+                "BATCHNORM_SCALE_PENALIZED" if _is_scale(row) else None
             if code:
                 groups.setdefault(code, []).append(f"{row.name} ({_how(row, penalized)})")
+            l2 = penalized and row.regularizer.kind in ("l2", "l1l2")
+            if row.before_batchnorm and (l2 or row.decay):
+                groups.setdefault("L2_BEFORE_BATCHNORM", []).append(row.name)
         if row.decay and penalized and row.regularizer.kind != "custom":
             groups.setdefault("DECAY_AND_L2_ON_SAME_WEIGHTS", []).append(row.name)
         if _slim_unhalved(row, intended_keras_l2):
@@ -57,6 +72,10 @@ def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
         "BATCHNORM_SCALE_PENALIZED": "normalization scales are usually left free: {}.",
         "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
                                         "choose one.",
+        "L2_BEFORE_BATCHNORM": "BatchNormalization reads only the output of {}: scaling the kernel does not "
+                               "change the function, so its L2 penalty or decay only shrinks the weights "
+                               "and raises the effective learning rate (van Laarhoven 2017); tune it as "
+                               "such, or drop it.",
         "SLIM_CONSTANT_NOT_HALVED": f"keras l2({slim:.4g}) gives twice the penalty you meant (keras "
                                     f"l2({slim / 2:.4g}) = tf_slim.l2_regularizer({slim:.4g})); write "
                                     f"l2({slim / 2:.4g}) for {{}}.",

@@ -16,6 +16,16 @@ from reglab.doctor.findings import finding
 from reglab.doctor.report import Report
 
 
+def innermost(optimizer: Any) -> Any:
+    """The optimizer inside every wrapper (``inner_optimizer``, followed to the end)."""
+    for _ in range(10):
+        inner = getattr(optimizer, "inner_optimizer", None)
+        if inner is None:
+            break
+        optimizer = inner
+    return optimizer
+
+
 def _tf_name(var: Any) -> str:
     value = getattr(var, "value", None)
     return getattr(value, "name", None) or var.name
@@ -33,7 +43,12 @@ def decayed(optimizer: Any, var: Any) -> bool:
 
 
 def inspect_decay(optimizer: Any, variables: list[Any], report: Report) -> None:
-    """Fill ``report.decay`` and each row's ``decay`` for the rows of ``variables`` (same order)."""
+    """Fill ``report.decay`` and each row's ``decay`` for the rows of ``variables`` (same order).
+
+    A wrapper (``LossScaleOptimizer``, which ``compile`` adds under ``mixed_float16``) is looked
+    through: the decay is the wrapped optimizer's."""
+    wrapper = optimizer
+    optimizer = innermost(optimizer)
     d = getattr(optimizer, "weight_decay", None)
     if optimizer is None or not d:
         return
@@ -54,6 +69,9 @@ def inspect_decay(optimizer: Any, variables: list[Any], report: Report) -> None:
         lr = float(lr)
     except (TypeError, ValueError):
         lr = None
-    report.decay = {"optimizer": type(optimizer).__name__, "weight_decay": d, "learning_rate": lr,
+    name = type(optimizer).__name__
+    if wrapper is not optimizer:
+        name = f"{type(wrapper).__name__}({name})"
+    report.decay = {"optimizer": name, "weight_decay": d, "learning_rate": lr,
                     "variables": names,
                     "equivalent_under_sgd": {"kind": "l2", "lam": d / 2, "convention": "keras"}}

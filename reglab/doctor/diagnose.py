@@ -28,7 +28,7 @@ from typing import Any
 from reglab.doctor.advice import add_advice
 from reglab.doctor.decay import inspect_decay
 from reglab.doctor.findings import finding
-from reglab.doctor.gradient import inspect_loss
+from reglab.doctor.gradient import inspect_fit, inspect_loss, overrides_train_step
 from reglab.doctor.graph import inspect_graph
 from reglab.doctor.keras_model import inspect_keras, regularizer_of
 from reglab.doctor.report import Report
@@ -112,10 +112,12 @@ def diagnose(
     train_step : Keras 3: a whole custom train step ``train_step(x, y)`` that applies its
         gradients with the model's (built) optimizer and returns its loss.  The doctor runs it
         once under a ``GradientTape`` and puts every weight and optimizer variable back.
-    batch : ``(x, y)``: measures activity penalties and feeds ``loss`` or ``train_step``.
+    batch : ``(x, y)``: measures activity and ``add_loss`` terms, feeds ``loss`` or ``train_step``,
+        and runs a model's own overridden ``train_step`` (what ``fit`` runs) to check it.
     data_loss : ``data_loss(y_true, y_pred)``, the data term of ``loss`` (default: the loss the
         model was compiled with).
-    optimizer : Keras optimizer whose weight decay to report (default: ``model.optimizer``).
+    optimizer : Keras optimizer whose weight decay to report (default: ``model.optimizer``); a
+        ``LossScaleOptimizer`` (mixed precision) is looked through to the optimizer inside.
     session : graph only: a ``tf.compat.v1.Session`` to evaluate penalties now.
     feed_dict : graph only: feeds for activity penalties that depend on placeholders.
     intended_lam : the L2 constant you meant, in ``convention``; the penalty you meant is
@@ -178,9 +180,15 @@ def _keras(model: Any, kind: str, loss: Any, train_step: Any, batch: Any, data_l
     report = inspect_keras(model, kind, batch)
     if report.codes() == ["MODEL_NOT_BUILT"]:
         return report
+    regs = [regularizer_of(model, v, kind) for v in model.trainable_variables]
     if loss is not None:
-        regs = [regularizer_of(model, v, kind) for v in model.trainable_variables]
         inspect_loss(model, loss, batch, data_loss, report, regs, step_optimizer=step_optimizer)
+    elif kind == "keras":
+        fit_data_loss = None
+        if batch is not None and overrides_train_step(model):
+            known = data_loss is not None or getattr(model, "loss", None) is not None
+            fit_data_loss = _data_loss(model, data_loss) if known else None
+        inspect_fit(model, batch, fit_data_loss, report, regs)
     if kind == "keras":
         inspect_decay(optimizer, list(model.trainable_variables), report)
     return report
@@ -209,7 +217,7 @@ def _data_loss(model: Any, data_loss: Any) -> Any:
         raise InvalidParameterError(
             "data_loss is needed: the model was not compiled with a loss "
             "(pass data_loss=keras.losses.SparseCategoricalCrossentropy(...), for example)")
-    if isinstance(compiled, str):
+    if isinstance(compiled, str):  # "mse": a function of one value per sample, averaged by the doctor
         import keras
 
         compiled = keras.losses.get(compiled)

@@ -18,7 +18,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "error", "04_contrib_layers",
         "a penalty enters the optimized loss twice"),
     "SCALE_APPLIED_TWICE": (
-        "error", "01_get_variable_regularizer",
+        "warning", "01_get_variable_regularizer",
         "a penalty that already holds its constant is multiplied by another one"),
     "WEIGHTS_IN_REG_COLLECTION": (
         "error", "04_contrib_layers",
@@ -62,6 +62,25 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "UNKNOWN_MODEL": (
         "error", "11_regularization_doctor",
         "the doctor does not know this kind of object and does not guess"),
+    "REG_COUNTED_N_TIMES": (
+        "error", "04_contrib_layers",
+        "a penalty enters the optimized loss three or more times"),
+    "MANUAL_PENALTY_ON_TOP": (
+        "warning", "06_manual_l2_loss",
+        "a weight's regularizer is in the loss and a penalty written by hand is added on top"),
+    "GRADIENT_CANNOT_TELL": (
+        "info", "11_regularization_doctor",
+        "a layer draws random numbers the doctor cannot replay, so the loss's gradient is not compared"),
+    "ADD_LOSS_UNEXPLAINED": (
+        "info", "07_activity_regularization",
+        "model.losses holds add_loss() terms whose weights the doctor cannot name"),
+    "TRAIN_STEP_NOT_CHECKED": (
+        "info", "05_keras",
+        "the model overrides train_step; what fit minimizes is checked only with a batch"),
+    "L2_BEFORE_BATCHNORM": (
+        "warning", "11_regularization_doctor",
+        "L2 or decay on a kernel that only BatchNormalization reads changes the effective learning "
+        "rate, not the function (van Laarhoven 2017)"),
 }
 
 

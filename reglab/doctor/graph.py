@@ -76,7 +76,9 @@ def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dic
         report.findings.append(finding(
             "WEIGHTS_IN_REG_COLLECTION",
             f"REGULARIZATION_LOSSES holds weights, not penalties: {', '.join(weights)}; "
-            "get_regularization_loss() fails on them or adds them raw: let a regularizer file its penalty."))
+            "get_regularization_loss() fails on them or adds them raw. Answer 1 meant GraphKeys.WEIGHTS: "
+            "add the weights there, and tf_slim.apply_regularization(regularizer) (no list) penalizes that "
+            "collection; or let a regularizer file its penalty (get_variable(regularizer=))."))
     atoms = _atoms(graph)
     by_var = {v.op.name: v for v in variables}
     loss_coef = {}
@@ -118,16 +120,11 @@ def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], l
             if coef:
                 row.regularizer = _info(atom, coef)
                 if loss is not None:
-                    _in_loss(row, _loss_constant(mine, atom.kind, loss_coef), pending)
+                    own = [a for a in mine if a.kind == atom.kind and _is_regularizers(a, entry, v)]
+                    manual = [a for a in mine if a.kind == atom.kind and a not in own]
+                    _in_loss(row, _loss_constant(own, atom.kind, loss_coef),
+                             _loss_constant(manual, atom.kind, loss_coef), abs(coef - 1.0) > 1e-12, pending)
                 break
-        else:
-            row.regularizer = RegularizerInfo("custom", "collection", name=entry.name)
-            if loss is not None:
-                c = coefficient(loss, entry)
-                row.in_loss = None if c is None else c != 0.0
-                row.how = "loss depends on the collection entry" if c else "loss ignores the collection entry"
-            if session is not None:
-                row.penalty = float(session.run(entry))
         break
     else:  # in no collection entry: a manual penalty written into the loss?
         for kind in ("l2", "l1"):
@@ -140,6 +137,13 @@ def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], l
                 break
     if row.regularizer is not None and row.regularizer.kind != "custom" and session is not None:
         row.penalty = row.regularizer.penalty(session.run(v))
+
+
+def _is_regularizers(atom: _Atom, entry: Any, v: Any) -> bool:
+    """Whether ``atom`` is the regularizer's own: in the collection entry, or one of the copies
+    that ``get_variable(regularizer=)`` builds under ``NAME/Regularizer/`` each time it is read."""
+    copy = atom.tensor.op.name.startswith(f"{v.op.name}/Regularizer/")
+    return copy or bool(coefficient(entry, atom.tensor))
 
 
 def _loss_constant(atoms: list[_Atom], kind: str, loss_coef: dict[str, float | None]) -> float | None:
@@ -155,18 +159,40 @@ def _loss_constant(atoms: list[_Atom], kind: str, loss_coef: dict[str, float | N
     return total
 
 
-def _in_loss(row: WeightRow, in_loss: float | None, pending: dict[str, list[str]]) -> None:
+def _keras(kind: str, value: float) -> str:
+    return f"keras {kind}({value:.4g})"
+
+
+def _in_loss(row: WeightRow, in_loss: float | None, extra: float | None, has_constant: bool,
+             pending: dict[str, list[str]]) -> None:
+    """``in_loss``: the Keras constant with which the loss holds the regularizer's own penalty;
+    ``extra``: that of penalties of the same kind written by hand on the same weight."""
     reg = row.regularizer
-    if in_loss is None:
+    if in_loss is None or extra is None:
         row.in_loss, row.how = True, "the loss depends on it, not linearly"
         return
-    times = in_loss / (reg.l2 if reg.kind == "l2" else reg.l1)
+    own = reg.l2 if reg.kind == "l2" else reg.l1
+    times = in_loss / own
     row.in_loss = abs(times) > 1e-9
     row.how = f"{times:.4g} x in the loss"
-    code = ("REG_NOT_IN_LOSS" if not row.in_loss else "REG_COUNTED_TWICE" if abs(times - 2.0) < 1e-6
-            else None if abs(times - 1.0) < 1e-6 else "SCALE_APPLIED_TWICE")
-    if code:
-        pending.setdefault(code, []).append(f"{row.name} ({times:.4g} x)")
+    nearest = round(times)
+    whole = abs(times - nearest) < 1e-6
+    if not has_constant and row.in_loss and not whole:  # answer 0 with regularizer=tf.nn.l2_loss
+        row.regularizer = RegularizerInfo(reg.kind, "tf.nn.l2_loss" if reg.api == "tf_slim" else reg.api,
+                                          l1=in_loss if reg.kind == "l1" else 0.0,
+                                          l2=in_loss if reg.kind == "l2" else 0.0)
+        row.how = "the loss gives the constant (the regularizer holds none)"
+    elif not row.in_loss:
+        pending.setdefault("REG_NOT_IN_LOSS", []).append(f"{row.name} (0 x)")
+    elif whole and nearest >= 2:
+        code = "REG_COUNTED_TWICE" if nearest == 2 else "REG_COUNTED_N_TIMES"
+        pending.setdefault(code, []).append(f"{row.name} ({nearest} x)")
+    elif not whole:
+        pending.setdefault("SCALE_APPLIED_TWICE", []).append(
+            f"{row.name} ({reg.label()} x {times:.4g} = {_keras(reg.kind, in_loss)})")
+    if extra and row.in_loss:
+        pending.setdefault("MANUAL_PENALTY_ON_TOP", []).append(
+            f"{row.name} ({reg.label()}, plus {_keras(reg.kind, extra)} by hand)")
 
 
 _MESSAGES = {
@@ -174,8 +200,13 @@ _MESSAGES = {
                        "REGULARIZATION_LOSSES: add tf.compat.v1.losses.get_regularization_loss().",
     "REG_COUNTED_TWICE": "the penalty of {} enters the loss twice (apply_regularization's sum plus "
                          "get_regularization_loss(), which already holds it?): keep one.",
+    "REG_COUNTED_N_TIMES": "the penalty of {} enters the loss that many times (the collection summed "
+                           "more than once?): keep one get_regularization_loss().",
     "SCALE_APPLIED_TWICE": "the penalty of {} already holds its regularizer's constant and the loss "
-                           "multiplies it again: fold the constants into one.",
+                           "multiplies it again (answer 0's reg_constant): write the strength once, in the "
+                           "regularizer, and add the collection unscaled.",
+    "MANUAL_PENALTY_ON_TOP": "{}: the regularizer's penalty is in the loss and a second one, written by "
+                             "hand, is added on top; keep one of the two.",
 }
 
 

@@ -41,13 +41,15 @@ class WeightRow:
     in_loss: bool | None = None
     how: str = ""
     decay: float | None = None
+    role: str = ""  # "bias", "scale" or "weight" when the doctor knows it ("" : by name and rank)
+    before_batchnorm: bool = False  # only BatchNormalization reads this kernel's output
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
         return {"name": self.name, "shape": list(self.shape),
                 "regularizer": None if self.regularizer is None else self.regularizer.to_dict(),
                 "penalty": self.penalty, "in_loss": self.in_loss, "how": self.how,
-                "decay": self.decay}
+                "decay": self.decay, "role": self.role, "before_batchnorm": self.before_batchnorm}
 
 
 @dataclass
@@ -57,12 +59,25 @@ class ActivityRow:
     layer: str
     regularizer: RegularizerInfo | None
     penalty: float | None
+    terms: int = 0  # how many terms (calls x outputs) the penalty sums; 0: not measured
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
         return {"layer": self.layer,
                 "regularizer": None if self.regularizer is None else self.regularizer.to_dict(),
-                "penalty": self.penalty}
+                "penalty": self.penalty, "terms": self.terms}
+
+
+@dataclass
+class LossRow:
+    """A term of ``model.losses`` that a layer's ``call`` adds with ``add_loss``: its value."""
+
+    layer: str
+    penalty: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {"layer": self.layer, "penalty": self.penalty}
 
 
 @dataclass
@@ -79,6 +94,7 @@ class Report:
     model: str
     weights: list[WeightRow] = field(default_factory=list)
     activity: list[ActivityRow] = field(default_factory=list)
+    added: list[LossRow] = field(default_factory=list)
     decay: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
 
@@ -109,6 +125,7 @@ class Report:
                 "weights": [r.to_dict() for r in self.weights],
                 "total_penalty": self.total_penalty,
                 "activity": [a.to_dict() for a in self.activity],
+                "add_loss": [a.to_dict() for a in self.added],
                 "weight_decay": self.decay,
                 "findings": [f.to_dict() for f in self.findings]}
 
@@ -131,9 +148,11 @@ class Report:
         return cells
 
     def _activity_lines(self) -> list[str]:
+        terms = {0: "", 1: ""}
         return [f"activity {a.layer}: "
                 f"{'?' if a.regularizer is None else a.regularizer.label()}, "
-                f"{_fmt(a.penalty)} on the batch" for a in self.activity]
+                f"{_fmt(a.penalty)} on the batch{terms.get(a.terms, f' ({a.terms} terms)')}"
+                for a in self.activity] + [f"add_loss in {a.layer}: {_fmt(a.penalty)}" for a in self.added]
 
     def _decay_line(self) -> str | None:
         if not self.decay:
