@@ -169,6 +169,14 @@ def hostile(tmp_path_factory, saved):
     files["big_config"] = folder / "big_config.keras"
     with zipfile.ZipFile(files["big_config"], "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("config.json", big_config)
+    mib = zlib.compress(bytes(1 << 20), 9)[2:-4]  # 1 MiB of zeros, deflated to about 1 KB
+    crc = zlib.crc32(bytes(1 << 20))
+    small = [(f"w{i}.bin", mib, zipfile.ZIP_DEFLATED, 1 << 20, crc) for i in range(900)]  # 900 MiB in all
+    files["many_small"] = _raw_zip(folder / "many_small.keras", [
+        ("config.json", config, zipfile.ZIP_STORED, len(config), zlib.crc32(config)), *small])
+    files["many_members"] = _raw_zip(folder / "many_members.keras", [
+        ("config.json", config, zipfile.ZIP_STORED, len(config), zlib.crc32(config)),
+        *[(f"a{i}", b"", zipfile.ZIP_STORED, 0, 0) for i in range(1500)]])
     custom = folder / "custom.keras"
     with zipfile.ZipFile(saved["good"]) as source, zipfile.ZipFile(custom, "w") as archive:
         for info in source.infolist():
@@ -191,6 +199,8 @@ def hostile(tmp_path_factory, saved):
     ("bomb", "config.json declares 1,024 MiB"),
     ("declared", "members declare 4,096 MiB uncompressed"),
     ("big_config", "config.json declares 80 MiB"),
+    ("many_small", "its 901 members expand 1,0"),
+    ("many_members", "1,501 members, over the limit of 1,000"),
     ("custom", "unknown custom class 'mine>Twice'"),
 ])
 def test_hostile_file_refused_fast_in_bounded_memory(hostile, key, words):

@@ -358,18 +358,46 @@ def test_activity_on_nested_shared_and_multi_output_layers_leaves_model_losses_a
     assert report.activity[0].terms == 3 and report.activity[0].penalty == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("activation, flagged", [(None, True), ("relu", True), ("tanh", False)])
-def test_l2_on_a_kernel_that_feeds_batchnorm(activation, flagged):
+@pytest.mark.parametrize("activation, bias, between, flagged", [
+    (None, False, None, True), (None, True, None, True),              # the batch mean removes a bias
+    ("relu", False, None, True), ("relu", True, None, False),         # relu(c z + b) != c relu(z + b')
+    ("leaky_relu", False, None, True), ("tanh", False, None, False), ("gelu", False, None, False),
+    (None, False, "relu", True), (None, True, "relu", False), (None, False, "ReLU", True),
+    (None, False, "ReLU6", False), (None, False, "PReLU", True), (None, True, "LeakyReLU", False),
+    (None, False, "sigmoid", False),
+])
+def test_l2_on_a_kernel_that_feeds_batchnorm(activation, bias, between, flagged):
+    layers = {"relu": lambda: keras.layers.Activation("relu"),
+              "sigmoid": lambda: keras.layers.Activation("sigmoid"),
+              "ReLU": keras.layers.ReLU, "ReLU6": lambda: keras.layers.ReLU(max_value=6.0),
+              "PReLU": keras.layers.PReLU, "LeakyReLU": keras.layers.LeakyReLU}
     model = keras.Sequential([keras.Input((4,)),
-                              keras.layers.Dense(3, activation=activation, use_bias=False,
+                              keras.layers.Dense(3, activation=activation, use_bias=bias,
                                                  kernel_regularizer=L2(1e-3), name="conv"),
+                              *([layers[between]()] if between else []),
                               keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(2)])
     report = doctor.diagnose(model)
     assert ("L2_BEFORE_BATCHNORM" in report.codes()) is flagged
     if flagged:
-        message = report.findings[0].message
+        message = report.findings[-1].message
         assert "conv/kernel" in message and "van Laarhoven 2017" in message
+        assert "learning-rate schedule" in message
         assert doctor.CATALOGUE["L2_BEFORE_BATCHNORM"][0] == "warning"
+
+
+def test_l2_before_batchnorm_claim_holds_numerically():
+    """Where the doctor says the kernel's scale does not change the function, it does not (BN with a
+    tiny epsilon); where it stays silent (relu with a bias, tanh), it does."""
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    for activation, bias in ((None, True), ("relu", False), ("relu", True), ("tanh", False)):
+        dense = keras.layers.Dense(4, activation=activation, use_bias=bias, kernel_regularizer=L2(1e-3),
+                                   bias_initializer="ones")
+        model = keras.Sequential([keras.Input((8,)), dense, keras.layers.BatchNormalization(epsilon=1e-9)])
+        flagged = "L2_BEFORE_BATCHNORM" in doctor.diagnose(model).codes()
+        before = model(x, training=True).numpy()
+        dense.kernel.assign(dense.kernel * 0.3)
+        change = float(np.abs(model(x, training=True).numpy() - before).max())
+        assert (change < 1e-4) is flagged, (activation, bias, change)
 
 
 # --- TF1 graphs: constants, counts, answer 1's collection ----------------------------------------
@@ -379,7 +407,7 @@ W_INIT = np.random.default_rng(7).normal(size=(3, 2)).astype(np.float32)
 def _graph(kind):
     with tf1.fresh_graph() as graph:
         x = v1.placeholder(tf.float32, [None, 3])
-        regularizer = tf.nn.l2_loss if kind == "no_constant" else tf_slim.l2_regularizer(1e-3)
+        regularizer = tf.nn.l2_loss if kind.startswith("no_constant") else tf_slim.l2_regularizer(1e-3)
         if kind.startswith("answer1"):
             w = v1.get_variable("w", initializer=W_INIT)
             v1.add_to_collection(v1.GraphKeys.WEIGHTS if kind == "answer1_fixed" else RL, w)
@@ -389,9 +417,14 @@ def _graph(kind):
             w = v1.get_variable("w", initializer=W_INIT, regularizer=regularizer)
         data = tf.reduce_mean(tf.square(tf.matmul(x, w)))
         collection = v1.get_collection(RL)
+        total = v1.losses.get_regularization_loss
         loss = {"no_constant": lambda: data + 0.01 * sum(collection),
+                "no_constant_2": lambda: data + 2.0 * sum(collection),
                 "answer0": lambda: data + 0.01 * sum(collection),
-                "three": lambda: data + v1.losses.get_regularization_loss() + 2 * tf.add_n(collection),
+                "constant_2": lambda: data + 2.0 * sum(collection),
+                "constant_3": lambda: data + 3 * total(),
+                "three": lambda: data + total() + total() + total(),
+                "mixed": lambda: data + total() + 2 * tf.add_n(collection),
                 "on_top": lambda: data + v1.losses.get_regularization_loss() + 1e-4 * tf.nn.l2_loss(w),
                 "answer1": lambda: data + term,
                 "answer1_fixed": lambda: data + term}[kind]()
@@ -400,8 +433,12 @@ def _graph(kind):
 
 @pytest.mark.parametrize("kind, codes, label", [
     ("no_constant", [], "0.01 * l2_loss(w)"),
+    ("no_constant_2", [], "2 * l2_loss(w)"),
     ("answer0", ["SCALE_APPLIED_TWICE"], "slim l2_regularizer(0.001)"),
-    ("three", ["REG_COUNTED_N_TIMES"], "slim l2_regularizer(0.001)"),
+    ("constant_2", ["SCALE_APPLIED_TWICE"], "slim l2_regularizer(0.001)"),   # a constant, not counted twice
+    ("constant_3", ["SCALE_APPLIED_TWICE"], "slim l2_regularizer(0.001)"),
+    ("three", ["REG_COUNTED_N_TIMES"], "slim l2_regularizer(0.001)"),       # added three times
+    ("mixed", ["REG_COUNTED_TWICE"], "slim l2_regularizer(0.001)"),
     ("on_top", ["MANUAL_PENALTY_ON_TOP"], "slim l2_regularizer(0.001)"),
     ("answer1", ["WEIGHTS_IN_REG_COLLECTION"], "slim l2_regularizer(0.001)"),
     ("answer1_fixed", [], "slim l2_regularizer(0.001)"),
@@ -414,8 +451,13 @@ def test_graph_constants_and_counts(kind, codes, label):
     if kind == "answer0":
         assert report.findings[0].severity == "warning" and "keras l2(5e-06)" in report.findings[0].message
         assert "fold" not in report.findings[0].message
+    if kind in ("constant_2", "constant_3"):
+        message = report.findings[0].message
+        assert report.findings[0].severity == "warning" and f"x {kind[-1]} = keras l2(" in message
     if kind == "three":
-        assert "w:0 (3 x)" in report.findings[0].message
+        assert "w:0 (3 x)" in report.findings[0].message and report.findings[0].severity == "error"
+    if kind == "mixed":
+        assert "w:0 (added 2 times, 3 x in all)" in report.findings[0].message
     if kind == "on_top":
         assert "keras l2(5e-05) by hand" in report.findings[0].message
     if kind == "answer1":

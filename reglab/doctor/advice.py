@@ -72,10 +72,13 @@ def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
         "BATCHNORM_SCALE_PENALIZED": "normalization scales are usually left free: {}.",
         "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
                                         "choose one.",
-        "L2_BEFORE_BATCHNORM": "BatchNormalization reads only the output of {}: scaling the kernel does not "
-                               "change the function, so its L2 penalty or decay only shrinks the weights "
-                               "and raises the effective learning rate (van Laarhoven 2017); tune it as "
-                               "such, or drop it.",
+        "L2_BEFORE_BATCHNORM": "BatchNormalization reads only the output of {}: scaling these kernels does "
+                               "not change the function (up to the normalization's epsilon), so their L2 "
+                               "penalty or decay does not limit what the network computes; it keeps the "
+                               "weights small, which raises the effective learning rate (van Laarhoven "
+                               "2017). That is still useful (it is part of the published ResNet recipe): "
+                               "tune its strength as a learning-rate schedule, not as a constraint on "
+                               "the function.",
         "SLIM_CONSTANT_NOT_HALVED": f"keras l2({slim:.4g}) gives twice the penalty you meant (keras "
                                     f"l2({slim / 2:.4g}) = tf_slim.l2_regularizer({slim:.4g})); write "
                                     f"l2({slim / 2:.4g}) for {{}}.",

@@ -12,10 +12,14 @@ zip directory, the doctor refuses:
   again with ``os.fstat``;
 * a file over ``MAX_FILE_BYTES``;
 * a file that is not a zip archive holding ``config.json``, and a truncated one;
+* an archive with more than ``MAX_MEMBERS`` members or a zip directory over
+  ``MAX_DIRECTORY_BYTES`` (read from the end record before ``zipfile`` parses the directory);
 * an archive whose members declare more than ``MAX_EXPANDED_BYTES`` in total, a
-  ``config.json`` over ``MAX_CONFIG_BYTES``, or a member that expands more than
-  ``MAX_RATIO`` times its stored size (``file_size / compress_size``; Keras stores its archives
-  uncompressed, ratio 1): a zip bomb.  ``zipfile`` never reads past a member's declared size.
+  ``config.json`` over ``MAX_CONFIG_BYTES``, a member over 1 MiB that expands more than
+  ``MAX_RATIO`` times its stored size (``file_size / compress_size``), or members that together
+  expand more than ``MAX_RATIO`` times (``sum(file_size) / sum(compress_size)``, when the total is
+  over 1 MiB: many small members): a zip bomb.  Keras stores its archives uncompressed, ratio 1.
+  ``zipfile`` never reads past a member's declared size.
 
 Then Keras loads it, and refuses an archive that needs unsafe deserialization (a ``Lambda``
 layer, for example) or names a class it does not know (a custom class, named in the line).
@@ -30,6 +34,7 @@ import json
 import os
 import re
 import stat
+import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -46,9 +51,15 @@ MAX_FILE_BYTES = 1 << 30
 MAX_EXPANDED_BYTES = 2 << 30
 #: the largest ``config.json`` (ResNet50's is about 0.1 MB); Keras reads it whole
 MAX_CONFIG_BYTES = 64 << 20
-#: the largest expansion ``file_size / compress_size`` of a member over 1 MiB
+#: the largest expansion ``file_size / compress_size`` of a member over 1 MiB, and of all members
+#: together when they declare over 1 MiB
 MAX_RATIO = 100
 _RATIO_FLOOR = 1 << 20
+#: the most members an archive may have (Keras writes three: config, metadata, weights; and assets)
+MAX_MEMBERS = 1000
+#: the largest zip directory (``zipfile`` reads it whole and makes an object per member)
+MAX_DIRECTORY_BYTES = 4 << 20
+_END_RECORD = struct.Struct("<4s4H2LH")
 
 _UNKNOWN = ("unknown custom {}: Keras cannot rebuild it without its code; load the model in Python "
             "with the class imported and call reglab.doctor.diagnose(model)")
@@ -94,6 +105,25 @@ def _open_regular(path: Path) -> BinaryIO:
     return handle
 
 
+def _check_directory(path: Path, handle: BinaryIO) -> None:
+    """Refuse an archive whose end record declares too many members or too large a directory,
+    before ``zipfile`` reads the directory (its end record is in the file's last 64 KiB)."""
+    size = handle.seek(0, os.SEEK_END)
+    tail = min(size, _END_RECORD.size + 0xFFFF)
+    handle.seek(size - tail)
+    data = handle.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(data):
+        return  # is_zipfile decides
+    _, _, _, _, members, directory, _, _ = _END_RECORD.unpack_from(data, at)
+    if members > MAX_MEMBERS:
+        raise RefusedFileError(f"{path}: {members:,} members, over the limit of {MAX_MEMBERS:,} "
+                               "(a zip bomb?)")
+    if directory > MAX_DIRECTORY_BYTES:
+        raise RefusedFileError(f"{path}: a zip directory of {_mib(directory)}, over the limit of "
+                               f"{_mib(MAX_DIRECTORY_BYTES)} (a zip bomb?)")
+
+
 def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
     infos = archive.infolist()
     if "config.json" not in {i.filename for i in infos}:
@@ -110,6 +140,14 @@ def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
             ratio = info.file_size / max(info.compress_size, 1)
             raise RefusedFileError(f"{path}: {info.filename} expands {ratio:,.0f} times "
                                    f"(limit {MAX_RATIO}; a zip bomb?)")
+    if len(infos) > MAX_MEMBERS:
+        raise RefusedFileError(f"{path}: {len(infos):,} members, over the limit of {MAX_MEMBERS:,} "
+                               "(a zip bomb?)")
+    stored = sum(i.compress_size for i in infos)
+    if total > _RATIO_FLOOR and total > MAX_RATIO * max(stored, 1):
+        raise RefusedFileError(f"{path}: its {len(infos):,} members expand {total / max(stored, 1):,.0f} "
+                               f"times together ({_mib(total)} from {_mib(stored)}; limit {MAX_RATIO}; "
+                               "a zip bomb?)")
 
 
 def _check_archive(path: Path) -> dict[str, Any]:
@@ -119,6 +157,7 @@ def _check_archive(path: Path) -> dict[str, Any]:
     within the declared (capped) sizes.
     """
     with _open_regular(path) as handle:
+        _check_directory(path, handle)
         if not zipfile.is_zipfile(handle):
             handle.seek(0)
             if handle.read(4) == b"PK\x03\x04":

@@ -207,13 +207,15 @@ def _summarize(report: Report, times: dict[float, list[tuple[str, float]]], regu
     twice = times.pop(2.0, [])
     if twice:
         report.findings.append(finding(
-            "REG_COUNTED_TWICE", f"the penalty of {_names(twice)} is in {what}'s gradient twice: keep one "
-            "sum(model.losses)."))
+            "REG_COUNTED_TWICE", f"the penalty of {_names(twice)} is in {what}'s gradient twice its value "
+            "(sum(model.losses) added twice, or multiplied by 2: the gradient cannot tell which): keep one "
+            "sum(model.losses), unscaled."))
     several = [p for k in sorted(times) if k == int(k) for p in times[k]]
     if several:
         report.findings.append(finding(
             "REG_COUNTED_N_TIMES", f"the penalty of {_names(several)} is in {what}'s gradient that many "
-            "times: keep one sum(model.losses)."))
+            "times its value (sum(model.losses) added that many times, or multiplied by that number: the "
+            "gradient cannot tell which): keep one sum(model.losses), unscaled."))
     other = [p for k in sorted(times) if k != int(k) for p in times[k]]
     if other:
         report.findings.append(finding(

@@ -5,11 +5,17 @@ Penalty "atoms" are found by op type: ``L2Loss(w)`` (``tf.nn.l2_loss``, slim's
 (Keras-style ``l2``: ``lam * sum(w**2)``, the keras convention) and ``Sum(Abs(w))`` (``l1``).
 For every atom the doctor computes its linear coefficient (``graph_walk.coefficient``) in each
 ``REGULARIZATION_LOSSES`` entry, which gives the regularizer's constant, and in the loss, which
-says whether and how many times the penalty reaches it: coefficient in the loss / coefficient
-in the collection = 1 (right), 0 (``REG_NOT_IN_LOSS``), 2 (``REG_COUNTED_TWICE``), anything
-else (``SCALE_APPLIED_TWICE``).  An atom that only the loss holds is a manual penalty (answer
-8's ``tf.nn.l2_loss``).  Nothing is added to the graph; a session, if given, only fetches
-existing tensors.
+says whether and how strongly the penalty reaches it: ``times`` = coefficient in the loss /
+coefficient in the collection.  The same walk with constant factors counted as 1
+(``coefficient(..., count_paths=True)``) gives ``added``, how many times the penalty is *added*
+into the loss, which tells the two causes of ``times != 1`` apart: ``times`` 0 is
+``REG_NOT_IN_LOSS``; ``added`` 2 or more is the collection summed more than once
+(``REG_COUNTED_TWICE``, ``REG_COUNTED_N_TIMES``, ``d + R + R + R``); ``added`` 1 with ``times``
+not 1 is a constant multiplied into a penalty that already holds one (``SCALE_APPLIED_TWICE``,
+``d + 3 * R`` or answer 0's ``reg_constant``), or, for a regularizer that holds no constant
+(``regularizer=tf.nn.l2_loss``), the strength itself (no finding).  An atom that only the loss
+holds is a manual penalty (answer 8's ``tf.nn.l2_loss``).  Nothing is added to the graph; a
+session, if given, only fetches existing tensors.
 """
 
 from __future__ import annotations
@@ -81,15 +87,17 @@ def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dic
             "collection; or let a regularizer file its penalty (get_variable(regularizer=))."))
     atoms = _atoms(graph)
     by_var = {v.op.name: v for v in variables}
-    loss_coef = {}
+    loss_coef: dict[str, float | None] = {}
+    loss_adds: dict[str, float | None] = {}
     if loss is not None:
         loss_coef = {a.tensor.name: coefficient(loss, a.tensor) for a in atoms}
+        loss_adds = {a.tensor.name: coefficient(loss, a.tensor, count_paths=True) for a in atoms}
     claimed: set[str] = set()
     pending: dict[str, list[str]] = {}
     for v in variables:
         row = WeightRow(name=v.name, shape=tuple(v.shape.as_list()))
         mine = [a for a in atoms if a.subject.name == v.op.name]
-        _fill_row(row, v, mine, penalties, loss, loss_coef, session, pending, claimed)
+        _fill_row(row, v, mine, penalties, loss, (loss_coef, loss_adds), session, pending, claimed)
         report.weights.append(row)
     for code, names in pending.items():
         report.findings.append(finding(code, _MESSAGES[code].format(", ".join(names))))
@@ -103,14 +111,16 @@ def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dic
 
 
 def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], loss: Any,
-              loss_coef: dict[str, float | None], session: Any, pending: dict[str, list[str]],
-              claimed: set[str]) -> None:
+              in_loss: tuple[dict[str, float | None], dict[str, float | None]], session: Any,
+              pending: dict[str, list[str]], claimed: set[str]) -> None:
     """The regularizer of variable ``v`` (from the collection, or from the loss alone).
 
     ``get_variable(regularizer=)`` files a lazy tensor that builds a fresh copy of the penalty
     ops each time it is used (``tf.add_n(collection)`` makes one), so the loss holds a copy, not
     the collection's tensor: the doctor adds up the coefficients of all of ``v``'s atoms.
+    ``in_loss``: each atom's coefficient in the loss, and its number of additions.
     """
+    loss_coef, loss_adds = in_loss
     for entry in penalties:
         if v.op.name not in ancestors(entry):
             continue
@@ -122,8 +132,11 @@ def _fill_row(row: WeightRow, v: Any, mine: list[_Atom], penalties: list[Any], l
                 if loss is not None:
                     own = [a for a in mine if a.kind == atom.kind and _is_regularizers(a, entry, v)]
                     manual = [a for a in mine if a.kind == atom.kind and a not in own]
+                    in_entry = coefficient(entry, atom.tensor, count_paths=True)
+                    adds = _additions(own, atom.kind, loss_adds, in_entry)
                     _in_loss(row, _loss_constant(own, atom.kind, loss_coef),
-                             _loss_constant(manual, atom.kind, loss_coef), abs(coef - 1.0) > 1e-12, pending)
+                             _loss_constant(manual, atom.kind, loss_coef), abs(coef - 1.0) > 1e-12, adds,
+                             pending)
                 break
         break
     else:  # in no collection entry: a manual penalty written into the loss?
@@ -159,14 +172,30 @@ def _loss_constant(atoms: list[_Atom], kind: str, loss_coef: dict[str, float | N
     return total
 
 
+def _additions(atoms: list[_Atom], kind: str, loss_adds: dict[str, float | None],
+               in_entry: float | None) -> float | None:
+    """How many times the loss adds the regularizer's own penalty (``count_paths``, module docstring)."""
+    if not in_entry:
+        return None
+    total = 0.0
+    for atom in atoms:
+        if atom.kind == kind:
+            adds = loss_adds.get(atom.tensor.name, 0.0)
+            if adds is None:
+                return None
+            total += adds
+    return total / in_entry
+
+
 def _keras(kind: str, value: float) -> str:
     return f"keras {kind}({value:.4g})"
 
 
 def _in_loss(row: WeightRow, in_loss: float | None, extra: float | None, has_constant: bool,
-             pending: dict[str, list[str]]) -> None:
+             adds: float | None, pending: dict[str, list[str]]) -> None:
     """``in_loss``: the Keras constant with which the loss holds the regularizer's own penalty;
-    ``extra``: that of penalties of the same kind written by hand on the same weight."""
+    ``extra``: that of penalties of the same kind written by hand on the same weight; ``adds``:
+    how many times the loss adds the regularizer's penalty (``None``: not known)."""
     reg = row.regularizer
     if in_loss is None or extra is None:
         row.in_loss, row.how = True, "the loss depends on it, not linearly"
@@ -177,17 +206,23 @@ def _in_loss(row: WeightRow, in_loss: float | None, extra: float | None, has_con
     row.how = f"{times:.4g} x in the loss"
     nearest = round(times)
     whole = abs(times - nearest) < 1e-6
-    if not has_constant and row.in_loss and not whole:  # answer 0 with regularizer=tf.nn.l2_loss
+    added = round(adds) if adds is not None and abs(adds - round(adds)) < 1e-6 else None
+    if added is None:  # the additions cannot be counted: judge by the multiple alone
+        added = nearest if whole and nearest >= 2 else 1
+    if not row.in_loss:
+        pending.setdefault("REG_NOT_IN_LOSS", []).append(f"{row.name} (0 x)")
+    elif added >= 2:
+        code = "REG_COUNTED_TWICE" if added == 2 else "REG_COUNTED_N_TIMES"
+        detail = f"{added} x" if abs(times - added) < 1e-6 else f"added {added} times, {times:.4g} x in all"
+        pending.setdefault(code, []).append(f"{row.name} ({detail})")
+    elif abs(times - 1.0) < 1e-6:
+        pass
+    elif not has_constant:  # e.g. regularizer=tf.nn.l2_loss: the loss's constant is the strength
         row.regularizer = RegularizerInfo(reg.kind, "tf.nn.l2_loss" if reg.api == "tf_slim" else reg.api,
                                           l1=in_loss if reg.kind == "l1" else 0.0,
                                           l2=in_loss if reg.kind == "l2" else 0.0)
         row.how = "the loss gives the constant (the regularizer holds none)"
-    elif not row.in_loss:
-        pending.setdefault("REG_NOT_IN_LOSS", []).append(f"{row.name} (0 x)")
-    elif whole and nearest >= 2:
-        code = "REG_COUNTED_TWICE" if nearest == 2 else "REG_COUNTED_N_TIMES"
-        pending.setdefault(code, []).append(f"{row.name} ({nearest} x)")
-    elif not whole:
+    else:
         pending.setdefault("SCALE_APPLIED_TWICE", []).append(
             f"{row.name} ({reg.label()} x {times:.4g} = {_keras(reg.kind, in_loss)})")
     if extra and row.in_loss:
@@ -198,13 +233,15 @@ def _in_loss(row: WeightRow, in_loss: float | None, extra: float | None, has_con
 _MESSAGES = {
     "REG_NOT_IN_LOSS": "the loss does not depend on the penalty of {} although it is in "
                        "REGULARIZATION_LOSSES: add tf.compat.v1.losses.get_regularization_loss().",
-    "REG_COUNTED_TWICE": "the penalty of {} enters the loss twice (apply_regularization's sum plus "
-                         "get_regularization_loss(), which already holds it?): keep one.",
-    "REG_COUNTED_N_TIMES": "the penalty of {} enters the loss that many times (the collection summed "
-                           "more than once?): keep one get_regularization_loss().",
+    "REG_COUNTED_TWICE": "the penalty of {} is added to the loss twice (apply_regularization's sum plus "
+                         "get_regularization_loss(), which already holds it? or the collection summed "
+                         "twice): keep one.",
+    "REG_COUNTED_N_TIMES": "the penalty of {} is added to the loss that many times "
+                           "(get_regularization_loss() or a sum of the collection written more than once): "
+                           "keep one.",
     "SCALE_APPLIED_TWICE": "the penalty of {} already holds its regularizer's constant and the loss "
-                           "multiplies it again (answer 0's reg_constant): write the strength once, in the "
-                           "regularizer, and add the collection unscaled.",
+                           "multiplies it by another (a reg_constant like answer 0's): write the strength "
+                           "once, in the regularizer, and add the collection unscaled.",
     "MANUAL_PENALTY_ON_TOP": "{}: the regularizer's penalty is in the loss and a second one, written by "
                              "hand, is added on top; keep one of the two.",
 }
@@ -237,7 +274,7 @@ def _entries_counted_twice(report: Report, penalties: list[Any], loss: Any) -> N
     if "REG_COUNTED_TWICE" in report.codes():
         return
     for entry in penalties:
-        c = coefficient(loss, entry)
+        c = coefficient(loss, entry, count_paths=True)
         if c is not None and abs(c - 2.0) < 1e-6:
             report.findings.append(finding(
                 "REG_COUNTED_TWICE",

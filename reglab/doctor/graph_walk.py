@@ -14,7 +14,11 @@ it multiplies the constant factors, and adds over paths:
   optimized).
 
 Anything else on a path (a product of two tensors that both vary, a nonlinearity) gives
-``None``: the penalty reaches ``root`` but not linearly.  No op is ever added to the graph:
+``None``: the penalty reaches ``root`` but not linearly.
+
+With ``count_paths=True`` a product with (or a division by) a constant counts 1: the result is
+the number of times ``target`` is *added* into ``root`` (``d + R + R + R``: 3; ``d + 3 * R``: 1),
+which tells a sum added several times from a constant multiplied in.  No op is ever added to the graph:
 constants are read with ``tensor_util.constant_value``.
 """
 
@@ -61,8 +65,9 @@ def source_of(tensor: Any) -> Any:
     return op
 
 
-def coefficient(root: Any, target: Any) -> float | None:
+def coefficient(root: Any, target: Any, *, count_paths: bool = False) -> float | None:
     """d root / d target along linear paths (module docstring); 0 if ``root`` ignores ``target``.
+    ``count_paths``: constant factors count 1, so the result counts the additions (module docstring).
 
     A depth-first walk with an explicit stack (graphs thousands of ops deep need no recursion):
     a tensor's coefficient is combined from its inputs' once they are all known.  A tensor met
@@ -76,7 +81,7 @@ def coefficient(root: Any, target: Any) -> float | None:
         tensor, inputs_known = stack.pop()
         if inputs_known:
             parts = [known[t.name] for t in tensor.op.inputs]
-            known[tensor.name] = _combine(tensor.op, tensor, parts)
+            known[tensor.name] = _combine(tensor.op, tensor, parts, count_paths)
         elif tensor.name not in known:
             known[tensor.name] = 0.0  # until its inputs are known: a loop back to it counts 0
             stack.append((tensor, True))
@@ -84,7 +89,7 @@ def coefficient(root: Any, target: Any) -> float | None:
     return known[root.name]
 
 
-def _combine(op: Any, t: Any, parts: list[float | None]) -> float | None:
+def _combine(op: Any, t: Any, parts: list[float | None], count_paths: bool = False) -> float | None:
     if all(p == 0.0 for p in parts):
         return 0.0
     kind = op.type
@@ -104,11 +109,11 @@ def _combine(op: Any, t: Any, parts: list[float | None]) -> float | None:
         for mine, other in ((0, 1), (1, 0)):
             if parts[other] == 0.0 and parts[mine] != 0.0:
                 k = constant(op.inputs[other])
-                return None if k is None else k * parts[mine]
+                return None if k is None else (1.0 if count_paths else k) * parts[mine]
         return None
     if kind in ("RealDiv", "Div", "TrueDiv") and parts[1] == 0.0:
         k = constant(op.inputs[1])
-        return None if not k else parts[0] / k
+        return None if not k else parts[0] / (1.0 if count_paths else k)
     if kind in ("Sum", "Mean"):
         x = op.inputs[0]
         if x.shape.rank == 0:
