@@ -99,6 +99,28 @@ def test_penalty_outside_the_gradient_is_missed():
         "CUSTOM_LOOP_MISSES_MODEL_LOSSES"]
 
 
+@pytest.mark.parametrize("factor", [0.005, 0.01])
+def test_small_second_constant_is_one_verdict_not_zero(factor):
+    """Notebook 11's network (784 -> 32 -> 10, keras l2(5e-4)) with answer 0's reg_constant: a
+    ``k`` the noise tells from 0 is not rounded to 0, and both kernels get the one common ``k``
+    (it once split into REG_NOT_IN_LOSS for one kernel and SCALE_APPLIED_TWICE for the other)."""
+    from reglab import easynet
+
+    repro.seed_everything(0)
+    l2 = keras.regularizers.l2(5e-4)
+    model = keras.Sequential([keras.Input((784,)),
+                              keras.layers.Dense(32, activation="tanh", kernel_regularizer=l2),
+                              keras.layers.Dense(10, kernel_regularizer=l2)])
+    model.set_weights(easynet.initial_weights(seed=0, sizes=(784, 32, 10)))
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(50, 784)).astype(np.float32), rng.integers(0, 10, size=50)
+    loss = lambda x, y: XENT(y, model(x, training=True)) + factor * sum(model.losses)  # noqa: E731
+    report = doctor.diagnose(model, loss=loss, batch=(x, y), data_loss=XENT)
+    assert report.codes() == ["SCALE_APPLIED_TWICE"]
+    hows = {r.how for r in report.weights if r.regularizer}
+    assert hows == {f"gradient: {factor:.4g} x the penalty's"}
+
+
 def test_one_penalty_left_out_is_reg_not_in_loss():
     model = small(keras.regularizers.l2(5e-4))
     loss = lambda x, y: XENT(y, model(x)) + model.losses[0]  # noqa: E731

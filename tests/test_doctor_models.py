@@ -385,6 +385,17 @@ def test_l2_on_a_kernel_that_feeds_batchnorm(activation, bias, between, flagged)
         assert doctor.CATALOGUE["L2_BEFORE_BATCHNORM"][0] == "warning"
 
 
+def test_l2_before_batchnorm_not_when_the_kernel_output_is_a_model_output():
+    """A model output is a reader that is not a normalization: the caller sees the kernel's scale."""
+    x = keras.Input((4,))
+    h = keras.layers.Dense(8, use_bias=False, kernel_regularizer=L2(1e-3))(x)
+    bn = keras.layers.BatchNormalization
+    assert "L2_BEFORE_BATCHNORM" in doctor.diagnose(keras.Model(x, bn()(h))).codes()
+    assert doctor.diagnose(keras.Model(x, [bn()(h), h])).codes() == []
+    a = keras.layers.ReLU()(keras.layers.Dense(8, use_bias=False, kernel_regularizer=L2(1e-3))(x))
+    assert doctor.diagnose(keras.Model(x, {"bn": bn()(a), "relu": a})).codes() == []
+
+
 def test_l2_before_batchnorm_claim_holds_numerically():
     """Where the doctor says the kernel's scale does not change the function, it does not (BN with a
     tiny epsilon); where it stays silent (relu with a bias, tanh), it does."""

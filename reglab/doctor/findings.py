@@ -3,6 +3,12 @@
 Codes never change meaning once published, so notebooks, tests and students can assert them.
 Severities: ``error`` (the penalty is not what the code says), ``warning`` (legal, but rarely
 what was meant) and ``info`` (a fact worth knowing).
+
+The multiple behind ``REG_NOT_IN_LOSS``, ``REG_COUNTED_TWICE``, ``REG_COUNTED_N_TIMES`` and
+``SCALE_APPLIED_TWICE`` is the penalty's factor in the whole loss, not relative to the data term's:
+``2.0 * (d + R)`` is reported as a second constant though the balance is unchanged, ``2.0 * d + R``
+raises nothing though the penalty's relative strength is halved, and ``d + 0.5 * R + 0.5 * R`` is
+"added twice" at ``1 x`` in the graph (each sum is counted).
 """
 
 from __future__ import annotations

@@ -14,10 +14,14 @@ BatchNormalization statistics are put back before each call, so a correct loop w
 BatchNormalization sees exactly the masks and batch statistics that the data pass saw.  The mode
 that explains ``g_loss`` better is used.
 
-Then ``g_loss - g_data = k * g_pen`` is solved by least squares: ``k = 1`` is right, ``k = 0``
+Then ``g_loss - g_data = k * g_pen`` is solved by least squares, over all penalized weights at
+once when one ``k`` explains them all (one verdict per loss): ``k = 1`` is right, ``k = 0`` (the
+penalty's part ``|k| * |g_pen|`` under float noise, ``NOISE`` times the largest gradient's norm)
 means the penalty is left out (``CUSTOM_LOOP_MISSES_MODEL_LOSSES`` / ``REG_NOT_IN_LOSS``),
 ``k = 2`` counted twice, ``k = 3, 4 ...`` that many times, any other ``k`` a second constant
-(``SCALE_APPLIED_TWICE``).  A weight without a regularizer whose extra gradient is ``a * w``
+(``SCALE_APPLIED_TWICE``).  ``k`` is the penalty's factor in the loss, not relative to the data
+term's (a loss that scales its data term is not ``g_data`` plus a multiple of ``g_pen``:
+``LOSS_GRADIENT_UNEXPLAINED``).  A weight without a regularizer whose extra gradient is ``a * w``
 carries a manual L2 penalty written into the loss: ``lam = a / 2`` in the keras convention.  What
 neither mode explains is ``LOSS_GRADIENT_UNEXPLAINED``, unless the model has a layer that draws
 random numbers the doctor cannot replay (``GRADIENT_CANNOT_TELL``, naming the layer).  Every
@@ -43,7 +47,7 @@ from reglab.doctor.report import Report
 from reglab.params import InvalidParameterError
 
 #: relative size under which a gradient difference counts as float noise
-NOISE = 1e-5
+NOISE = 1e-6
 #: how close ``k`` must be to an integer to be called so
 SNAP = 0.01
 #: layer class names (parts) that draw random numbers in training mode
@@ -101,6 +105,7 @@ class _Verdict:
 
 
 def _verdict(w: np.ndarray, diff: np.ndarray, gp: np.ndarray | None, noise: float) -> _Verdict:
+    """One weight's verdict, ``k`` not yet rounded (``_snap`` rounds it)."""
     if gp is None:
         if float(np.linalg.norm(diff)) <= noise:
             return _Verdict("none")
@@ -117,17 +122,44 @@ def _verdict(w: np.ndarray, diff: np.ndarray, gp: np.ndarray | None, noise: floa
     residual = float(np.linalg.norm(diff - k * gp))
     if residual > max(SNAP * abs(k) * norm_p, noise):
         return _Verdict("unexplained", k, residual)
-    nearest = round(k)
-    if abs(k - nearest) <= SNAP and nearest >= 0:
-        k = float(nearest)
     return _Verdict("times", k, 0.0)
+
+
+def _snap(k: float, norm_p: float, noise: float) -> float:
+    """``k`` as reported: ``0`` when ``|k| * |g_pen| <= noise`` (the penalty's part of the gradient
+    cannot be told from float noise), an integer ``n >= 1`` when ``|k - n| <= SNAP``, else ``k``.
+    Never rounded to 0 from a ``k`` the noise tells from 0 (``0.005 x`` is a second constant)."""
+    if abs(k) * norm_p <= noise:
+        return 0.0
+    nearest = round(k)
+    return float(nearest) if nearest >= 1 and abs(k - nearest) <= SNAP else k
 
 
 def _verdicts(weights: list[np.ndarray], g_loss: list[np.ndarray], g_data: list[np.ndarray],
               g_pen: list[np.ndarray | None]) -> list[_Verdict]:
+    """Per weight verdicts; when every penalized weight's extra gradient is ``k * g_pen`` with one
+    common ``k`` (least squares over all of them, ``k = <D, P> / <P, P>`` on the concatenated
+    differences ``D`` and penalty gradients ``P``), that ``k`` is every one's: one verdict per loss,
+    not a split by float noise between kernels."""
     scale = max(float(np.linalg.norm(g)) for g in g_data + g_loss) or 1.0
-    return [_verdict(w, gl - gd, gp, NOISE * scale)
-            for w, gl, gd, gp in zip(weights, g_loss, g_data, g_pen, strict=True)]
+    noise = NOISE * scale
+    diffs = [gl - gd for gl, gd in zip(g_loss, g_data, strict=True)]
+    verdicts = [_verdict(w, d, gp, noise) for w, d, gp in zip(weights, diffs, g_pen, strict=True)]
+    times = [i for i, v in enumerate(verdicts) if v.kind == "times"]
+    for i in times:
+        verdicts[i].value = _snap(verdicts[i].value, float(np.linalg.norm(g_pen[i])), noise)
+    if len(times) > 1:
+        pen = [np.asarray(g_pen[i]) for i in times]
+        norm_p = float(np.sqrt(sum(float(np.vdot(p, p)) for p in pen)))
+        k = sum(float(np.vdot(diffs[i], p)) for i, p in zip(times, pen, strict=True)) / norm_p**2
+        common = all(float(np.linalg.norm(diffs[i] - k * p))
+                     <= max(SNAP * abs(k) * float(np.linalg.norm(p)), noise)
+                     for i, p in zip(times, pen, strict=True))
+        if common:
+            k = _snap(k, norm_p, noise * np.sqrt(len(times)))
+            for i in times:
+                verdicts[i].value = k
+    return verdicts
 
 
 def _unexplained(verdicts: list[_Verdict]) -> tuple[int, float]:

@@ -16,6 +16,11 @@ not 1 is a constant multiplied into a penalty that already holds one (``SCALE_AP
 (``regularizer=tf.nn.l2_loss``), the strength itself (no finding).  An atom that only the loss
 holds is a manual penalty (answer 8's ``tf.nn.l2_loss``).  Nothing is added to the graph; a
 session, if given, only fetches existing tensors.
+
+Limit: ``times`` is the penalty's factor in the whole loss, not compared with the data term's
+factor: ``2.0 * (d + R)`` is ``SCALE_APPLIED_TWICE`` though the balance is unchanged, ``2.0 * d + R``
+raises nothing though the relative strength is halved, and ``d + 0.5 * R + 0.5 * R`` is ``added``
+2 (``REG_COUNTED_TWICE``) at ``1 x`` in the loss.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def inspect_keras(model: Any, flavour: str, batch: Any = None) -> Report:
         for layer, (attr, reg, variables, is_own) in found:
             for var in variables if is_own == own else []:
                 declared.setdefault(id(var), (layer, attr, reg))
-    before_bn = feeding_normalization(layers_of(model), _own_variable)
+    before_bn = feeding_normalization([model, *layers_of(model)], _own_variable)
     loss_values = [float(t) for t in model.losses] if flavour == "tf_keras" else []
     reported: set[tuple[int, str]] = set()
     for var in model.trainable_variables:

@@ -44,11 +44,40 @@ def _consumers(layer: Any) -> list[Any]:
             for node in getattr(layer, "_outbound_nodes", [])]
 
 
-def _only_normalizers_read(layer: Any, has_bias: bool, seen: int = 0) -> bool:
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flat(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flat(v)]
+    return [value]
+
+
+def output_layers(models: list[Any]) -> set[int]:
+    """``id`` of each layer whose output is an output of one of ``models``: the model's caller reads
+    it, whatever its scale, so a normalization inside is not its only reader."""
+    found: set[int] = set()
+    for model in models:
+        try:
+            outputs = getattr(model, "outputs", None) or []
+        except (AttributeError, ValueError, TypeError):  # a subclassed model has no symbolic outputs
+            outputs = []
+        for tensor in _flat(outputs):
+            history = getattr(tensor, "_keras_history", None)
+            if history is None:
+                continue
+            producer = getattr(history, "operation", None) or getattr(history, "layer", None)
+            if producer is None and isinstance(history, tuple) and history:
+                producer = history[0]
+            found.add(id(producer))
+    return found
+
+
+def _only_normalizers_read(layer: Any, has_bias: bool, outputs: set[int], seen: int = 0) -> bool:
     """Whether every path from ``layer``'s output reaches BatchNormalization through activation
-    layers that keep the kernel's scale (``_LINEAR``; ``_HOMOGENEOUS`` only without a bias)."""
+    layers that keep the kernel's scale (``_LINEAR``; ``_HOMOGENEOUS`` only without a bias); a
+    model output (``outputs``: ``output_layers``) is a reader that is not a normalization."""
     consumers = _consumers(layer)
-    if not consumers or seen > 8:
+    if not consumers or id(layer) in outputs or seen > 8:
         return False
     for consumer in consumers:
         name = type(consumer).__name__
@@ -57,7 +86,7 @@ def _only_normalizers_read(layer: Any, has_bias: bool, seen: int = 0) -> bool:
         kind = _activation_kind(consumer) if name in _ACTIVATION_LAYERS else "other"
         if kind == "other" or (kind == "homogeneous" and has_bias):
             return False
-        if not _only_normalizers_read(consumer, has_bias, seen + 1):
+        if not _only_normalizers_read(consumer, has_bias, outputs, seen + 1):
             return False
     return True
 
@@ -68,7 +97,10 @@ def feeding_normalization(layers: list[Any], own_variable: Callable[[Any, str], 
     a bias, which the batch mean removes), or through ReLU / LeakyReLU / PReLU (as the layer's own
     activation or as separate layers) when the layer has no bias.  Read from the layer graph of
     functional and ``Sequential`` models (a nested model's outputs are not followed).  ``layers`` are
-    every layer of the model; ``own_variable(layer, name)`` is the layer's own variable or None."""
+    the model and every layer in it; ``own_variable(layer, name)`` is the layer's own variable or
+    None.  A kernel whose output (or an activation's of it) is also a model output is not reported:
+    the model's caller reads its scale."""
+    outputs = output_layers([layer for layer in layers if hasattr(layer, "outputs")])
     found: set[int] = set()
     for layer in layers:
         kernel = own_variable(layer, "kernel")
@@ -78,6 +110,6 @@ def feeding_normalization(layers: list[Any], own_variable: Callable[[Any, str], 
         kind = _activation_kind(layer)
         if kind == "other" or (kind == "homogeneous" and has_bias):
             continue
-        if _only_normalizers_read(layer, has_bias):
+        if _only_normalizers_read(layer, has_bias, outputs):
             found.add(id(kernel))
     return found
