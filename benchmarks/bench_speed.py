@@ -271,7 +271,7 @@ def explorer_latency(dataset: str, runs: int) -> dict[str, float]:
 
     ex = Explorer()
     started = time.perf_counter()
-    ex.render_png(ex.update(dataset=dataset, penalty="l2", lam=1e-5))
+    ex.render_png(ex.update(dataset=dataset, kind="l2", lam=1e-5))
     first = time.perf_counter() - started
     lams = [10 ** (-4.75 + 0.25 * k) for k in range(runs)]
     full, trained = [], []

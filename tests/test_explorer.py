@@ -1,11 +1,12 @@
 """The explorer without a browser: its TensorFlow engine, its logic, its widgets; reglab.optimizers.
 
 Correctness only: the engine against Keras itself (the penalty, steps of ``model.fit``), the
-cache, tracing once, prefetch, concurrent trainings and failures, the drawing, the status line,
-the rules between arguments.  Bad single arguments are tested from the declarations
-(tests/test_params.py).  Speed is measured by benchmarks/bench_speed.py, and tests/browser/
-checks the picture in a real browser.  Each engine traces and compiles once (about 2 s), so the
-tests share one explorer.
+cache, tracing once, prefetch, concurrent trainings and failures, the drawing (one colour scale
+per dataset, one name per dataset), the status line (what is being trained, a busy kernel), the
+widget's text before it runs, the rules between arguments.  Bad single arguments are tested from
+the declarations (tests/test_params.py).  Speed is measured by benchmarks/bench_speed.py, and
+tests/browser/ checks the picture in a real browser.  Each engine traces and compiles once (about
+2 s), so the tests share one explorer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from reglab import explorer as rx
 from reglab import penalties
 from reglab.easynet import initial_weights, logits_float64
 from reglab.explorer import Engine, Explorer, TrainResult
-from reglab.explorer.controls import DATASET_LABELS, KIND_LABELS, status_text
+from reglab.explorer.controls import (
+    CAPTIONS,
+    DATASET_LABELS,
+    KERNEL_BUSY,
+    KIND_LABELS,
+    LAM_CAPTIONS,
+    NOT_RUNNING,
+    lam_text,
+    setting_text,
+    status_text,
+)
 from reglab.optimizers import reset_optimizer
 from reglab.params import InvalidParameterError
 
@@ -341,7 +352,53 @@ def test_status_text_writes_the_penalty_in_every_api(ex: Explorer) -> None:
         "penalty = 0.001 * sum(w\u00b2) = keras.regularizers.l2(0.001) = tf_slim.l2_regularizer(0.002)")
     assert status_text(ex.result("toy2d", "l1", 0.01)) == (
         "penalty = 0.01 * sum|w| = keras.regularizers.l1(0.01) = tf_slim.l1_regularizer(0.01)")
-    assert status_text(ex.result("toy2d", "none", 0.0)) == "no penalty (lambda = 0)"
+    assert status_text(ex.result("toy2d", "none", 0.0)) == "no penalty (λ = 0)"
+
+
+def test_settings_are_written_as_the_controls_show_them() -> None:
+    # the readout's format (d3 ".1e"): no zero padding, a sign on positive exponents
+    assert [lam_text(lam) for lam in rx.lambda_grid()[[0, 9, 20]]] == ["1.0e-5", "1.8e-3", "1.0e+0"]
+    assert setting_text("toy2d", "l2", 10**-2.75) == "moons, L2 λ = 1.8e-3"
+    assert setting_text("digits", "l1", 1e-2) == "digits, L1 λ = 1.0e-2"
+    assert setting_text("toy2d", "none", 0.0) == setting_text("toy2d", "l2", 0.0) == "moons, no penalty"
+
+
+# ---- one colour scale and one name in the pictures ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits_view(ex: Explorer):
+    from reglab.explorer.figure import FigureView
+
+    reference = ex.result("digits", "none", 0.0)
+    return FigureView(ex.data("digits"), "digits", reference, 72, blit=True), reference
+
+
+def test_digits_weight_images_share_one_colour_scale(ex: Explorer, digits_view) -> None:
+    view, reference = digits_view
+    limit = float(np.abs(reference.weights[0]).max())
+    weak, strong = ex.result("digits", "l2", 1e-5), ex.result("digits", "l2", 1.0)
+    view.png(weak)
+    clim_weak = view.image.get_clim()
+    view.png(strong)
+    assert view.image.get_clim() == clim_weak  # exact: the same numbers, never recomputed
+    assert clim_weak == pytest.approx((-limit, limit))
+    # so a strong penalty fades the images: L2 lambda = 1 stays within 1% of the scale's middle
+    shown = view.image.norm(view.image.get_array().compressed())
+    assert np.all(np.abs(shown - 0.5) < 0.01)
+    # the colour bar shows that scale
+    assert view.colorbar.mappable is view.image
+    assert (view.colorbar.vmin, view.colorbar.vmax) == pytest.approx((-limit, limit))
+
+
+@pytest.mark.parametrize("dataset", ["toy2d", "digits"])
+def test_pictures_name_the_dataset_as_the_buttons_do(ex: Explorer, dataset: str) -> None:
+    from matplotlib.text import Text
+
+    ex.render_png(ex.update(dataset=dataset, kind="l2", lam=10**-2.75))
+    view = ex._views[dataset, 72]  # the one render_png just drew
+    texts = [t.get_text() for t in view.fig.findobj(Text) if t.get_text()]
+    assert view.title.get_text().startswith(f"{DATASET_LABELS[dataset]}, L2 λ = 1.8e-3")
+    assert not any("toy2d" in text for text in texts), texts  # the code's name, not the people's
 
 
 # ---- the static page of the book ---------------------------------------------------------------
@@ -364,12 +421,14 @@ def test_static_explorer_writes_every_setting_and_the_controls(ex: Explorer, tmp
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     for name, label in {**DATASET_LABELS, **KIND_LABELS}.items():
         assert re.search(f'<button type="button" data-(dataset|kind)="{name}">{label}</button>', page)
+    assert "toy2d</button>" not in page and f">{CAPTIONS['lam']}</label>" in page
     table = json.loads(re.search(r'<script id="settings" type="application/json">(.*?)</script>',
                                  page, re.S).group(1))
     assert table["start"] == ["toy2d", "l2", 8] and len(table["frames"]) == 86
-    assert table["frames"]["toy2d/l2/8"] == {"src": "frames/toy2d-l2-08.png",
-                                            "status": status_text(ex.result("toy2d", "l2", 1e-3))}
-    assert table["frames"]["digits/none/-1"]["status"] == "no penalty (lambda = 0)"
+    frame = table["frames"]["toy2d/l2/8"]
+    assert {key: frame[key] for key in ("src", "status")} == {
+        "src": "frames/toy2d-l2-08.png", "status": status_text(ex.result("toy2d", "l2", 1e-3))}
+    assert table["frames"]["digits/none/-1"]["status"] == "no penalty (λ = 0)"
 
 
 def test_static_explorer_refuses_a_start_the_controls_cannot_reach(tmp_path) -> None:
@@ -417,6 +476,96 @@ def test_widget_shows_the_labels_of_the_controls(app) -> None:
     assert [label for label, _ in app.dataset_buttons.options] == ["moons", "digits"]
     assert [label for label, _ in app.kind_buttons.options] == ["none", "L1", "L2"]
     assert (app.lam_slider.min, app.lam_slider.max, app.lam_slider.step) == (-5, 0, 0.25)  # exact: copied
+
+
+def test_the_lambda_caption_states_the_keras_convention(app) -> None:
+    assert app.lam_slider.description == LAM_CAPTIONS["l2"] == "λ (Keras: λ·Σw²)"
+    app.kind_buttons.value = "l1"
+    assert app.lam_slider.description == "λ (Keras: λ·Σ|w|)"
+    app.kind_buttons.value = "none"
+    assert app.lam_slider.description == LAM_CAPTIONS["none"]
+    assert CAPTIONS["lam"] == "λ (Keras convention)"  # the static page's, for any kind
+
+
+def test_before_it_runs_the_notebook_shows_how_to_start_the_explorer(app) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(app)  # what the notebook stores for `app`
+    assert data["text/plain"] == NOT_RUNNING == "Run the cells above to start the explorer."
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
+
+
+def _record(app) -> list[tuple[str, object]]:
+    """The status line's values and the picture's changes, in the order the front-end gets them."""
+    events: list[tuple[str, object]] = []
+    app.status.observe(lambda change: events.append(("status", change["new"])), names="value")
+    app.image.observe(lambda change: events.append(("image", len(change["new"]))), names="value")
+    return events
+
+
+def test_the_status_line_says_what_is_trained_until_the_picture_arrives(app) -> None:
+    events = _record(app)
+    app.lam_slider.value = 0.05  # off the slider's grid: not trained before by these tests
+    statuses = [value for kind, value in events if kind == "status"]
+    working = [i for i, (kind, value) in enumerate(events)
+               if kind == "status" and "⏳ training moons, L2 λ = 5.0e-2 (1 of 1)" in value]
+    [picture] = [i for i, (kind, _) in enumerate(events) if kind == "image"]
+    assert working and working[0] < picture, events
+    assert "reglab-busy" in statuses[working[0]]
+    assert "⏳" not in statuses[-1] and not app.busy  # cleared when the picture arrives
+    assert "keras.regularizers.l2(0.05)" in statuses[-1] and "trained in" in statuses[-1]
+    events.clear()
+    app.lam_slider.value = 10**-3  # cached: no training line
+    assert not any("⏳" in value for kind, value in events if kind == "status")
+
+
+@pytest.mark.slow  # over 4 s: the full suite runs it, test --fast does not
+def test_a_first_digits_setting_says_it_compiles_and_counts_two_trainings() -> None:
+    pytest.importorskip("ipywidgets")
+    from reglab.explorer.widgets import ExplorerApp
+
+    fresh = ExplorerApp(Explorer(steps=5), dataset="toy2d", kind="l2", lam=1e-3)
+    try:
+        events = _record(fresh)
+        fresh.dataset_buttons.value = "digits"
+        lines = [value for kind, value in events if kind == "status" and "⏳" in value]
+        assert "⏳ training digits, L2 λ = 1.0e-3 (1 of 2); the first digits setting compiles" in lines[0]
+        assert "⏳ training digits, no penalty (2 of 2) ..." in lines[-1]
+        assert not fresh.busy and fresh.redraws == 2
+    finally:
+        fresh.close()
+
+
+def test_the_status_line_says_when_the_kernel_runs_other_cells(app) -> None:
+    app.BUSY_GRACE_S = 0.05
+    events = _record(app)
+    app._cell_started(None)  # IPython's pre_run_cell: e.g. the next cell of "Run All"
+    assert app.busy and KERNEL_BUSY in app.status.value
+    app._cell_finished(None)  # post_run_cell, and at once the next cell: the note stays on
+    app._cell_started(None)
+    time.sleep(0.2)
+    assert app.busy and all(KERNEL_BUSY in value for kind, value in events if kind == "status")
+    app._cell_finished(None)  # the last cell: the note goes once no cell follows
+    _wait_until(lambda: not app.busy, 5)
+    assert KERNEL_BUSY not in app.status.value and "penalty = " in app.status.value
+
+
+def test_the_widget_watches_the_kernels_cells_until_closed(ex: Explorer, monkeypatch) -> None:
+    pytest.importorskip("ipywidgets")
+    from IPython.core.events import EventManager, available_events
+
+    from reglab.explorer import widgets
+
+    shell = type("Shell", (), {})()
+    shell.events = EventManager(shell, available_events)
+    monkeypatch.setattr(widgets, "_ipython", lambda: shell)
+    watched = widgets.ExplorerApp(ex, dataset="toy2d", kind="l2", lam=1e-3)
+    try:
+        shell.events.trigger("pre_run_cell", None)
+        assert watched.busy
+    finally:
+        watched.close()
+    assert shell.events.callbacks["pre_run_cell"] == shell.events.callbacks["post_run_cell"] == []
 
 
 # ---- reglab.optimizers -------------------------------------------------------------------------

@@ -10,8 +10,11 @@ Modules, each importing only the ones above it in this list:
 ``widgets``   ``ExplorerApp``, the JupyterLab widget (needs ipywidgets)
 ``static``    the kernel-free page of the book (``static.html``)
 
-A setting is ``(dataset, kind, lam)``: kind "none", "l1" or "l2", lam in the Keras convention.
-The names a notebook uses are re-exported here.
+A setting is ``(dataset, kind, lam)``: kind "none", "l1" or "l2", lam in the Keras convention
+(``lam * sum(w**2)`` for L2; slim's, in notebook 08, halves it).  The dataset ``"toy2d"`` (its
+``reglab.data`` name, what code passes) is "moons" wherever people read it: buttons, pictures,
+status line, static page (``controls.DATASET_LABELS``).  The names a notebook uses are
+re-exported here.
 """
 
 from reglab.explorer.controls import lambda_grid

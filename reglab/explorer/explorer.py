@@ -153,6 +153,19 @@ class Explorer:
             with self._lock:
                 self._pending.pop(key, None)
 
+    @validated(dataset=_DATASET, kind=_KIND, lam=_LAM)
+    def trained(self, dataset: str, kind: str, lam: float) -> bool:
+        """Whether this setting's result is in the cache (``result`` would answer at once)."""
+        with self._lock:
+            return _key(dataset, kind, lam) in self._cache
+
+    @validated(dataset=_DATASET)
+    def compiled(self, dataset: str) -> bool:
+        """Whether ``dataset``'s engine has compiled its training loop (its first training does)."""
+        with self._lock:
+            engine = self._engines.get(dataset)
+        return engine is not None and engine.traces > 0
+
     @validated(dataset=NoneOr(_DATASET), kind=NoneOr(_KIND), lam=NoneOr(_LAM))
     def update(self, *, dataset: str | None = None, kind: str | None = None,
                lam: float | None = None) -> TrainResult:

@@ -1,11 +1,14 @@
 """The explorer's figure: four panels with fixed axes, redrawn by blitting for the widget.
 
 ``reglab.explorer.Explorer.render_png`` uses ``FigureView``; nothing here trains.  The panels:
-the decision boundary ``P(class 1)`` (toy2d) or the first-layer weights as 8x8 images (digits:
+the decision boundary ``P(class 1)`` (moons) or the first-layer weights as 8x8 images (digits:
 a 64-D input has no boundary to draw); the data loss per step on train and test; the penalty per
 step (log scale, Keras convention); the histogram of the kernel weights.  The unpenalized
-network's curves and histogram are drawn in grey; the axes limits depend on the dataset only,
-so figures for different settings compare at a glance.
+network's curves and histogram are drawn in grey; the axes limits and the colour scales depend
+on the dataset only, so figures for different settings compare at a glance: the weight images
+share one symmetric colour scale, ``±max|W_1|`` of the unpenalized network, shown by a colour
+bar (weights beyond it are drawn at its ends).  Titles name the dataset and the setting as the
+controls do (``reglab.explorer.controls.setting_text``).
 
 Internal plumbing: ``FigureView`` and ``plane`` trust their arguments (the ``Explorer`` checked
 them).
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from reglab.explorer.controls import KIND_LABELS
+from reglab.explorer.controls import setting_text
 from reglab.explorer.result import NEAR_ZERO, TrainResult
 
 __all__ = ["FigureView", "plane"]
@@ -28,10 +31,11 @@ __all__ = ["FigureView", "plane"]
 class FigureView:
     """One figure with fixed axes; ``show`` swaps a result's data in.
 
-    The axes limits depend only on the dataset and the unpenalized network (``reference``), so
-    with ``blit=True`` the frame, ticks and labels are drawn once and kept as a background
-    bitmap; ``png`` then redraws only the changing artists over it (matplotlib's blitting) and
-    encodes the result: about a tenth of the cost of a full draw, most of which is text.
+    The axes limits and colour scales depend only on the dataset and the unpenalized network
+    (``reference``), so with ``blit=True`` the frame, ticks, labels and colour bar are drawn once
+    and kept as a background bitmap; ``png`` then redraws only the changing artists over it
+    (matplotlib's blitting) and encodes the result: about a tenth of the cost of a full draw,
+    most of which is text.
     """
 
     def __init__(self, split: Any, dataset: str, reference: TrainResult, dpi: int,
@@ -73,11 +77,23 @@ class FigureView:
             animated += [self.image, *self.dots]
         else:
             hidden = reference.weights[0].shape[1]
+            # one colour scale for every setting: a penalty that shrinks the weights fades them
+            self.weight_limit = float(np.abs(reference.weights[0]).max()) or 1.0
             self.image = ax0.imshow(_first_layer_mosaic(reference.weights[0]), cmap="RdBu",
-                                    interpolation="nearest")
+                                    interpolation="nearest", vmin=-self.weight_limit,
+                                    vmax=self.weight_limit)
+            self.colorbar = self.fig.colorbar(self.image, ax=ax0, fraction=0.08, pad=0.02,
+                                              extend="both", ticks=[-self.weight_limit, 0.0,
+                                                                    self.weight_limit])
+            self.colorbar.ax.tick_params(labelsize=7)
+            self.colorbar.ax.set_yticklabels([f"{-self.weight_limit:.2g}", "0",
+                                              f"{self.weight_limit:.2g}"])
+            self.colorbar.ax.set_title("w", fontsize=8)
             self.dots = []
+            # left-aligned: the colour bar narrows the panel, a centred title would be cut
             ax0.set_title(f"first-layer weights: {hidden} units as 8x8 images\n"
-                          "(64-D input: no boundary to draw)", fontsize=9)
+                          "(64-D input: no boundary to draw), one colour\n"
+                          "scale for every setting", fontsize=8, loc="left")
             animated.append(self.image)
         steps = np.arange(len(reference.data_loss_curve))
         last = int(steps[-1])
@@ -136,9 +152,7 @@ class FigureView:
             self._contour = self.ax0.contour(self.gx, self.gy, prob, levels=[0.5], colors="k",
                                              linewidths=1, animated=self.blit)
         else:
-            self.image.set_data(_first_layer_mosaic(result.weights[0]))
-            limit = float(np.abs(result.weights[0]).max()) or 1.0
-            self.image.set_clim(-limit, limit)
+            self.image.set_data(_first_layer_mosaic(result.weights[0]))  # colour scale fixed
         self.line_train.set_ydata(result.data_loss_curve)
         self.line_test.set_ydata(result.test_data_loss_curve)
         self.line_pen.set_ydata(np.where(result.penalty_curve > 0, result.penalty_curve, np.nan))
@@ -151,7 +165,7 @@ class FigureView:
             f"weights: {100 * result.near_zero_fraction:.1f}% with |w| < {NEAR_ZERO:g}"
         )
         self.title.set_text(
-            f"{result.dataset}   {_setting_label(result)}      train acc "
+            f"{setting_text(result.dataset, result.kind, result.lam)}      train acc "
             f"{result.train_accuracy:.3f}   test acc {result.test_accuracy:.3f}   "
             f"sum w\u00b2 = {result.sum_squares:.3g}   sum |w| = {result.sum_abs:.3g}"
         )
@@ -200,9 +214,3 @@ def _first_layer_mosaic(w: np.ndarray) -> np.ndarray:
         r, c = divmod(j, cols)
         mosaic[1 + 9 * r : 9 + 9 * r, 1 + 9 * c : 9 + 9 * c] = w[:, j].reshape(8, 8)
     return mosaic
-
-
-def _setting_label(result: TrainResult) -> str:
-    if result.kind == "none":
-        return "no penalty"
-    return f"{KIND_LABELS[result.kind]}  lambda = {result.lam:.3g}"
