@@ -17,6 +17,9 @@ for a class (``.venv/bin/reglab ...`` is the same command, ``reglab --help`` lis
     python3 tasks.py student-edition DIR      the workbook without solutions, for students
     python3 tasks.py new NN_topic             a new notebook from the template, on the maps
     python3 tasks.py book [--repository URL]  the workbook as a static website, in _build/html
+    python3 tasks.py grade SUBMISSIONS_DIR    grade a class: grades.csv, feedback per student
+    python3 tasks.py gradescope DIR           a Gradescope autograder for the workbook
+    python3 tasks.py key [--student ID]       the answer key; a student's find-the-bug variants
 
 and, for maintainers:
 
@@ -131,12 +134,16 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(NOTEBOOK_ENV)
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    # the exercise checks read this workbook's feedback (reglab.checks), wherever reglab is installed
+    env["REGLAB_FEEDBACK"] = str(ROOT / "reglab" / "feedback.json")
     return env
 
 
 def lab(args: list[str]) -> None:
     setup()
-    _run(PY, "-m", "jupyter", "lab", "notebooks/00_start_here.ipynb", *args, env=_env())
+    # opens 00 itself, not the Launcher (a positional path does not, in JupyterLab 4)
+    _run(PY, "-m", "jupyter", "lab", "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb",
+         *args, env=_env())
 
 
 def test(args: list[str]) -> None:
@@ -186,6 +193,18 @@ def student_edition(args: list[str]) -> None:
     _reglab("student-edition", *args)
 
 
+def grade(args: list[str]) -> None:
+    _reglab("grade", *args)
+
+
+def key(args: list[str]) -> None:
+    _reglab("key", *args)
+
+
+def gradescope(args: list[str]) -> None:
+    _reglab("gradescope", *args)
+
+
 def new(args: list[str]) -> None:
     _reglab("new", *args, cwd=ROOT)
     if args:  # store it executed, as every notebook is
@@ -203,7 +222,8 @@ def lint(args: list[str]) -> None:
 
 COMMANDS = {
     "lab": lab, "test": test, "check": check, "student-edition": student_edition, "new": new,
-    "book": book, "notebooks": notebooks, "bench": bench, "lint": lint,
+    "book": book, "grade": grade, "gradescope": gradescope, "key": key, "notebooks": notebooks,
+    "bench": bench, "lint": lint,
 }
 
 
@@ -215,6 +235,9 @@ def main(argv: list[str]) -> int:
         COMMANDS[argv[0]](argv[1:])
     except subprocess.CalledProcessError as err:
         return err.returncode or 1
+    except KeyboardInterrupt:  # Ctrl+C (JupyterLab, a test run): the child has already said so
+        print("\nstopped (Ctrl+C)", file=sys.stderr)
+        return 130
     return 0
 
 

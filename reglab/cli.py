@@ -5,8 +5,13 @@
     reglab doctor MODEL.keras [--json]                         what a saved model regularizes
     reglab check [PATH ...] [--timeout S]                      which exercises are right
     reglab student-edition DIR                                 the workbook without solutions
+    reglab key [--student ID]                                  the answer key; a student's variants
     reglab new NN_topic                                        a new notebook from the template
     reglab book [--out DIR] [--repository URL] [--branch NAME] [--no-explorer]
+    reglab grade SUBMISSIONS_DIR [--out DIR] [--workers N] [--timeout S] [--memory GIB]
+    reglab gradescope DIR                                      a Gradescope autograder
+
+Size: 300+ lines: one parser holds every subcommand's options and help texts.
 
 ``argparse`` reads only the syntax: numbers become ``int`` or ``float`` (text that is neither is
 passed on as it is), and the values go to the subcommand's entry point, which declares and checks
@@ -145,6 +150,12 @@ def _student_edition(args: argparse.Namespace) -> int:
     return student_edition(args.directory, out=sys.stdout)
 
 
+def _key(args: argparse.Namespace) -> int:
+    from reglab.classroom.commands import key
+
+    return key(student=args.student, out=sys.stdout)
+
+
 def _new(args: argparse.Namespace) -> int:
     from reglab.classroom.commands import new
 
@@ -156,6 +167,34 @@ def _book(args: argparse.Namespace) -> int:
 
     return book(args.out, repository=args.repository, branch=args.branch,
                 explorer=not args.no_explorer, out=sys.stdout, err=sys.stderr)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from reglab.classroom.commands import grade
+
+    return grade(args.submissions, folder=args.out, workers=args.workers, timeout=args.timeout,
+                 memory=args.memory, workbook=args.workbook, cell_timeout=args.cell_timeout,
+                 out=sys.stdout)
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from reglab.classroom.commands import gradescope
+
+    return gradescope(args.directory, workbook=args.workbook, out=sys.stdout)
+
+
+GRADE_HELP = """\
+Grade a class. SUBMISSIONS_DIR holds one entry per student, named by the student's id (1 to 64
+letters, digits or ._@-; other names are refused and the rest graded):
+  <student>/                 a folder: its .ipynb files, anywhere inside, matched to the
+                             workbook's notebooks by file name;
+  <student>__NN_name.ipynb   one notebook of the workbook (several such files: one student);
+  <student>.ipynb            the workbook notebook whose exercises it calls.
+Each notebook runs in a fresh kernel in a scratch copy, its check cells restored from the
+instructor's notebook, with the network off, a time and a memory limit and a file policy
+(no writing outside its copy, no reading the instructor's key). Values are judged outside the
+kernel against the instructor's reglab/feedback.json. Writes DIR/grades.csv (one row per
+student, one column per exercise, a total) and DIR/feedback/<student>.md."""
 
 
 def _command(commands: Any, name: str, run: Callable[[argparse.Namespace], int], summary: str,
@@ -224,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "write the workbook without solutions, for students")
     edition.add_argument("directory", metavar="DIR", help="a new (or empty) folder")
 
+    answers = _command(commands, "key", _key, "the answer key; --student: a student's variants",
+                       "Print the answer key of the workbook (key/answers.json, made by `tasks.py "
+                       "notebooks` from the Solutions); with --student ID, the variant of each "
+                       "find-the-bug exercise that student draws, and its fix.")
+    answers.add_argument("--student", metavar="ID", default=None, help="a student id")
+
     new = _command(commands, "new", _new, "a new notebook from the template, on the maps")
     new.add_argument("name", metavar="NN_topic")
 
@@ -238,6 +283,32 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--branch", default="main", help="branch Binder builds (default: main)")
     book.add_argument("--no-explorer", action="store_true",
                       help="skip the precomputed explorer (faster; its page is then missing)")
+
+    grade = _command(commands, "grade", _grade, "grade a class: grades.csv and feedback per student",
+                     GRADE_HELP)
+    grade.formatter_class = argparse.RawDescriptionHelpFormatter
+    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="one folder or notebook per student")
+    grade.add_argument("--out", metavar="DIR", help="where grades.csv and feedback/ go "
+                       "(default: grades/ beside SUBMISSIONS_DIR; replaced whole)")
+    grade.add_argument("--workers", type=_number, default=None,
+                       help="kernels at a time (default: the machine's cores)")
+    grade.add_argument("--timeout", type=_number, default=600,
+                       help="seconds per notebook (default: 600)")
+    grade.add_argument("--cell-timeout", type=_number, default=None,
+                       help="seconds per cell (default: the smaller of 120 and --timeout)")
+    grade.add_argument("--memory", type=_number, default=4,
+                       help="GiB of memory per kernel (default: 4)")
+    grade.add_argument("--workbook", metavar="DIR", default=None,
+                       help="the instructor's workbook (default: the one of the current folder)")
+
+    export = _command(commands, "gradescope", _gradescope,
+                      "write a Gradescope autograder (setup.sh, run_autograder) for the workbook",
+                      "Write a Gradescope autograder into DIR and DIR.zip: setup.sh installs the "
+                      "workbook's requirements and package, run_autograder grades the submitted "
+                      "notebooks as `reglab grade` does and writes results/results.json.")
+    export.add_argument("directory", metavar="DIR", help="a new (or empty) folder")
+    export.add_argument("--workbook", metavar="DIR", default=None,
+                        help="the instructor's workbook (default: the one of the current folder)")
     return parser
 
 

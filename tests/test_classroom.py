@@ -28,7 +28,10 @@ from reglab.params import InvalidParameterError
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ("Exercise 1: two plus two", "Exercise 2: a list of three")
-CHECK_1 = f'checks.check_equal("{LABELS[0]}", answer, 4)'
+CHECK_1 = f'checks.check("{LABELS[0]}", answer)'
+#: What the shipped feedback file would hold for exercise 1 (the tiny lesson registers it).
+KEY_1 = (f'checks.register("{LABELS[0]}", {{**checks.commit("{LABELS[0]}", 4), '
+         '"hints": ["add the two numbers"]})')
 #: Set in the scaffold probe's runs, so that the copy's suite does not probe again.
 PROBE_VARIABLE = "REGLAB_SCAFFOLD_PROBE"
 CHECK_2 = f'checks.check_that("{LABELS[1]}", answer, lambda a: len(a) == 3, requirement="3 items")'
@@ -49,7 +52,7 @@ def _lesson(answer_1: str = "answer = None  # a number", answer_2: str = "answer
             lesson: str = "x = 2", tags: dict[int, list[str]] | None = None) -> dict:
     return _notebook(
         ("markdown", "# 99 · A tiny lesson"),
-        ("code", "from reglab import checks"),
+        ("code", f"from reglab import checks\n{KEY_1}"),
         ("code", lesson),
         ("markdown", "## Exercises\n\n**Exercise 1.** Two plus two."),
         ("code", answer_1),
@@ -137,16 +140,16 @@ def test_the_workbook_root_is_found_from_any_folder_inside_it(tmp_path):
 def test_checks_log_each_result_when_asked(tmp_path, monkeypatch):
     log = tmp_path / "log.jsonl"
     monkeypatch.setenv(checks.LOG_VARIABLE, str(log))
-    checks.check_equal("a", None, 1)
-    checks.check_equal("b", 1, 1)
-    with pytest.raises(checks.ExerciseFailed):
-        checks.check_equal("c", 2, 1)
-    with pytest.raises(checks.ExerciseFailed, match="cannot be tested"):
-        checks.check_that("d", 5, lambda a: len(a) == 1, requirement="one item")
+    checks.register("b", {**checks.commit("b", 1), "hints": ["one more than zero"]})
+    checks.check("a", None)
+    checks.check("b", 1)
+    checks.check("b", 2)  # a wrong answer is reported, not raised: Run All goes on
+    checks.check_that("d", 5, lambda a: len(a) == 1, requirement="one item")
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r["exercise"], r["status"]) for r in records] == [
-        ("a", "open"), ("b", "correct"), ("c", "wrong"), ("d", "wrong")]
-    assert "expected 1, got 2" in records[2]["message"]
+    assert [(r["exercise"], r["status"], r["answer"]) for r in records] == [
+        ("a", "open", None), ("b", "correct", 1), ("b", "wrong", 2), ("d", "wrong", 5)]
+    assert records[2]["message"] == "not correct yet. Hint 1 of 1: one more than zero"
+    assert "cannot be tested" in records[3]["message"]
 
 
 # -- grading ---------------------------------------------------------------------------------
@@ -168,13 +171,16 @@ def test_grade_tells_correct_wrong_and_failed_apart(tmp_path):
     report = grading.grade_notebook(_write(nb, tmp_path))
     wrong, failed = report.exercises
     assert (wrong.status, failed.status) == ("wrong", "failed")
-    assert "expected 4, got 5" in wrong.message and not wrong.message.startswith(LABELS[0])
-    assert "code cell 5 ('answer = [1, 2, undefined_name]') raised NameError" in failed.message
+    assert wrong.message == "not correct yet. Hint 1 of 1: add the two numbers"
+    assert failed.message.startswith("the cell 'answer = [1, 2, undefined_name]' under 'Exercises' "
+                                     "raised NameError")
     assert not report.ok
     # a lesson cell that raises is reported, and exercises that still ran are graded
     report2 = grading.grade_notebook(_write(nb2, tmp_path, "other.ipynb"))
     assert [r.status for r in report2.exercises] == ["correct", "correct"]
-    assert report2.cell_errors == ["code cell 2 ('x = 2') raised ZeroDivisionError: division by zero"]
+    assert report2.cell_errors == [
+        "the cell 'x = 2' under '99 · A tiny lesson' raised ZeroDivisionError: division by zero"]
+    assert report2.lines()[0] == f"  error    {report2.cell_errors[0]}"  # the cause comes first
     assert not report2.ok
     assert grading.summary([report, report2]).startswith("2 correct, 0 open, 1 wrong, 1 failed; 1 lesson")
 
@@ -203,12 +209,12 @@ def test_check_prints_each_exercise_and_fails_on_a_wrong_one(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     assert commands.check([Path("good.ipynb")], out=out) == 0
-    assert out.getvalue().splitlines() == [
-        "good.ipynb", f"  correct  {LABELS[0]}", f"  open     {LABELS[1]}",
-        "1 correct, 1 open, 0 wrong, 0 failed"]
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == ["good.ipynb ...", f"  correct  {LABELS[0]}", f"  open     {LABELS[1]}"]
+    assert re.fullmatch(r"  \(\d+ s\)", lines[3]) and lines[4:] == ["1 correct, 1 open, 0 wrong, 0 failed"]
     out = io.StringIO()
     assert commands.check([good, bad], out=out) == 1
-    assert out.getvalue().splitlines()[0] == "good.ipynb"  # shown relative to the current folder
+    assert out.getvalue().splitlines()[0] == "[1/2] good.ipynb ..."  # relative to the current folder
     assert out.getvalue().splitlines()[-1] == "1 correct, 2 open, 1 wrong, 0 failed"
 
 
@@ -242,6 +248,13 @@ def test_student_notebook_drops_solutions_and_resets_exercises():
     assert workbook.source(nb.cells[4]) == "answer = 4  # done"  # the input is not changed
 
 
+def test_student_notebook_drops_the_cells_of_the_answer_key():
+    nb = _lesson(lesson="x = 2")
+    nb.cells[2].metadata["tags"] = [edition.KEY_TAG]  # e.g. a proof that broken code fails its check
+    texts = [workbook.source(c) for c in edition.student_notebook(nb)["cells"]]
+    assert "x = 2" not in texts and texts[2].startswith("## Exercises")
+
+
 def test_student_edition_refuses_a_used_destination_and_leaves_nothing_behind(tmp_path):
     used = tmp_path / "used"
     used.mkdir()
@@ -270,7 +283,9 @@ def test_the_student_edition_is_complete_and_readable_by_all(tmp_path, monkeypat
     assert commands.student_edition(empty, out=out) == 0
     assert out.getvalue().startswith(f"student edition written to {empty}: 1 notebooks")
     assert sorted(p.name for p in empty.iterdir()) == [
-        edition.MARKER, "notebooks", "reglab", "tasks.py"]
+        "README.md", "STUDENT", edition.MARKER, "notebooks", "reglab", "tasks.py"]
+    assert (empty / "STUDENT").read_text().splitlines()[0] == "example"
+    assert "student edition" in (empty / "README.md").read_text()
     student = workbook.read_notebook(empty / "notebooks" / "99_lesson.ipynb")
     assert [workbook.source(student.cells[e.exercise_cell]) for e in workbook.find_exercises(student)] == [
         "answer = None  # your answer", "answer = None  # a list"]
@@ -362,3 +377,16 @@ def test_a_scaffolded_notebook_passes_the_real_test_command(tmp_path):
     tested = run("test", f"notebooks/{name}.ipynb")
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
     assert re.search(r"\b[1-9]\d* passed", tested.stdout), tested.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_check_leads_with_the_first_failing_cell_and_counts_the_later_ones(tmp_path):
+    nb = _lesson(lesson="x = undefined_in_lesson", answer_1="answer = x + 2",
+                 answer_2="answer = [x, x, x]")
+    nb.cells.insert(3, nbformat.v4.new_code_cell("y = x * 2"))
+    report = grading.grade_notebook(_write(nb, tmp_path))
+    lines = report.lines()
+    assert lines[0] == ("  error    the cell 'x = undefined_in_lesson' under '99 · A tiny lesson' raised "
+                        "NameError: name 'undefined_in_lesson' is not defined")
+    assert lines[1].strip() == "and 1 later cell raised too: fix the first, then run the notebook again"
+    assert [r.status for r in report.exercises] == ["failed", "failed"]

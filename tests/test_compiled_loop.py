@@ -103,3 +103,12 @@ def test_restart_gives_the_same_run_twice_and_keeps_the_learning_rate():
     assert float(optimizer.learning_rate) == pytest.approx(1e-2)
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_restart_gives_each_dropout_layer_its_own_masks():
+    model = keras.Sequential([keras.Input((400,)), keras.layers.Dropout(0.5), keras.layers.Dropout(0.5)])
+    optimizer = keras.optimizers.Adam(1e-2)
+    compiled_loop.restart(model, optimizer, [], seed=0)
+    first, second = (layer(np.ones((1, 400), "float32"), training=True).numpy() != 0
+                     for layer in model.layers)
+    assert 0.3 < (first == second).mean() < 0.7  # independent masks agree about half the time

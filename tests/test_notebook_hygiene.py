@@ -6,6 +6,7 @@ check what must hold of the committed files themselves.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reglab.classroom import workbook
+from reglab.classroom import scaffold, workbook
 from reglab.classroom.book import THREAD_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,8 +111,10 @@ def test_no_shell_pip_or_network_calls(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_first_code_cell_sets_up_reglab(path):
+    """The set-up of ``templates/colab_setup.py``: it installs reglab on Colab, where it is missing."""
     first = _source(_code_cells(_load(path))[0])
     assert "import reglab" in first and "reglab.setup()" in first
+    assert scaffold.colab_setup().strip() in first, "paste reglab/classroom/templates/colab_setup.py"
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +172,24 @@ def test_exercise_structure(path):
         assert labels == [ex.label], (
             f"the solution cell of {ex.label!r} must check that exercise only, found {labels}")
         assert ex.label.startswith("Exercise"), f"label {ex.label!r} must start with 'Exercise'"
+        assert _is_bare_check(_source(cells[ex.check_cell])), (
+            f"the check cell of {ex.label!r} must be one call, `reglab.checks.check(label, answer)` "
+            "or `check_that(label, answer, predicate, requirement=...)`: no expected value in sight")
     assert len({ex.label for ex in exercises}) == len(exercises), "two exercises share a label"
+
+
+def _is_bare_check(code: str) -> bool:
+    """One statement: ``check(label, answer)`` or ``check_that(label, answer, name, requirement=)``."""
+    body = ast.parse(code).body
+    if len(body) != 1 or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Call):
+        return False
+    call = body[0].value
+    name = getattr(call.func, "attr", "")
+    plain = [isinstance(a, ast.Name) for a in call.args[1:]]
+    if name == "check":
+        return len(call.args) == 2 and plain == [True] and not call.keywords
+    return (name == "check_that" and len(call.args) == 3 and all(plain)
+            and [k.arg for k in call.keywords] == ["requirement"])
 
 
 def _answers_on_the_map() -> dict[str, str]:
@@ -188,3 +208,52 @@ def test_notebooks_that_quote_the_thread_link_it(path):
         return
     text = "".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
     assert THREAD_URL in text, f"{path.stem} quotes the thread (answers {answers}) but does not link it"
+
+
+TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes of class work for the core; "
+                  r"(?:the appendices add about (\d+) minutes|no appendices)\.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_each_lesson_states_its_time_and_its_core_fits_a_class_period(path):
+    """A stated time (as Neuromatch does): 45-60 minutes for the core; deep dives in appendices."""
+    cells = _load(path)["cells"]
+    found = TIME.search(_source(cells[0]))
+    assert found, "the first cell must state '**Time:** about NN minutes of class work for the core; ...'"
+    assert 45 <= int(found.group(1)) <= 60, "the core of a lesson fits one class period: 45-60 minutes"
+    headings = [(i, _source(c).strip().splitlines()[0]) for i, c in enumerate(cells)
+                if c["cell_type"] == "markdown" and _source(c).strip()]
+    appendices = [i for i, h in headings if h.startswith("## Appendix")]
+    assert bool(appendices) == bool(found.group(2)), "the stated time and the appendices disagree"
+    exercises = next(i for i, h in headings if h.startswith("## Exercises"))
+    solutions = next(i for i, h in headings if h.startswith(workbook.SOLUTIONS_HEADING))
+    assert all(exercises < i < solutions for i in appendices), \
+        "appendices come after the exercises and before the Solutions"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_hidden_checks_are_hidden_in_jupyterlab_and_the_book_alike(path):
+    """A cell that only checks the prose's numbers is folded (JupyterLab) and removed (book)."""
+    for index, cell in enumerate(_load(path)["cells"]):
+        folded = cell.get("metadata", {}).get("jupyter", {}).get("source_hidden", False)
+        removed = "remove-input" in cell.get("metadata", {}).get("tags", [])
+        assert folded == removed, f"cell {index}: set both source_hidden and the remove-input tag"
+        if folded:
+            assert cell["cell_type"] == "code", f"cell {index}: only code cells are hidden"
+        if "answer-key" in cell.get("metadata", {}).get("tags", []):
+            assert folded, f"cell {index}: a cell of the answer key is hidden too (the book shows it)"
+
+
+def test_the_course_table_of_00_adds_up_the_stated_times():
+    """00's "full course" table repeats each notebook's stated minutes; its totals are their sums."""
+    stated = {}
+    for path in NOTEBOOKS:
+        found = TIME.search(_source(_load(path)["cells"][0]))
+        stated[path.stem[:2]] = (int(found.group(1)), int(found.group(2) or 0))
+    text = "".join(_source(c) for c in _load(ROOT / "notebooks" / "00_start_here.ipynb")["cells"])
+    rows = {n: (int(core), 0 if app == "—" else int(app)) for n, core, app in
+            re.findall(r"^\| \d+ \| \[(\d\d)\]\([^)]*\) \| (\d+) \| ([^|\s]+) \|$", text, re.M)}
+    assert rows == stated, "00's table of minutes disagrees with the notebooks' stated times"
+    total = re.search(r"\| \| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|", text)
+    sums = (sum(core for core, _ in stated.values()), sum(app for _, app in stated.values()))
+    assert total and (int(total.group(1)), int(total.group(2))) == sums

@@ -8,6 +8,8 @@ quiet TensorFlow, determinism, the network guard), in the notebook's folder, wit
 ``raises-exception`` allowed to fail.  Each cell's consecutive stream outputs are merged (and
 carriage returns applied) by nbconvert's ``CoalesceStreamsPreprocessor``, as nbval merges them
 before it compares: how a kernel splits a cell's printing into messages depends on timing.  The
+Solutions' ``key.declare`` calls are recorded and stored in the answer key (``key/answers.json``)
+and the shipped feedback (``reglab/feedback.json``) by ``reglab.classroom.key.write``.  The
 result is normalized with ``nbstripout --keep-output --keep-count`` and written only if every
 cell ran: on failure the file on disk is left as it was.
 """
@@ -15,14 +17,17 @@ cell ran: on failure the file on disk is left as it was.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reglab.classroom import key  # noqa: E402
 from reglab.files import staged  # noqa: E402
 from tests.support import kernel_env  # noqa: E402
 
@@ -34,9 +39,18 @@ def execute(path: Path, timeout: int) -> float:
 
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
+    with tempfile.TemporaryDirectory(prefix="reglab-key-") as folder:
+        records = Path(folder) / "declarations.jsonl"
+        records.touch()
+        # The Solutions' key.declare(...) calls append the answer key to `records`.
+        os.environ.update({key.RECORD_VARIABLE: str(records), key.NOTEBOOK_VARIABLE: path.name})
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        finally:
+            for name in (key.RECORD_VARIABLE, key.NOTEBOOK_VARIABLE):
+                os.environ.pop(name, None)
+        declared = key.write(records, path.name, ROOT)
     seconds = time.perf_counter() - started
     CoalesceStreamsPreprocessor().preprocess(nb, {})
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.source.strip()]
@@ -48,6 +62,7 @@ def execute(path: Path, timeout: int) -> float:
         subprocess.run(
             [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(tmp)], check=True
         )
+    print(f"{path.name}: {declared} exercise{'s' if declared != 1 else ''} in the answer key")
     return seconds
 
 

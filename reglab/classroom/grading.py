@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,12 +66,18 @@ class NotebookReport:
         return not self.cell_errors and not (self.count("wrong") or self.count("failed"))
 
     def lines(self) -> list[str]:
-        """One line per exercise, then one per lesson cell that raised."""
+        """The first lesson cell that raised (the cause of what follows), then one line per
+        exercise; later errors are counted, not listed (they most often follow from the first)."""
         out = []
+        if self.cell_errors:
+            out.append(f"  error    {self.cell_errors[0]}")
+            if len(self.cell_errors) > 1:
+                later = len(self.cell_errors) - 1
+                out.append(f"{'':11}and {later} later cell{'s' if later > 1 else ''} raised too: "
+                           "fix the first, then run the notebook again")
         for result in self.exercises:
             text = f"  {result.status:<8} {result.label}"
             out.append(text + (f"\n{'':11}{result.message}" if result.message else ""))
-        out += [f"  error    {message}" for message in self.cell_errors]
         return out
 
 
@@ -87,17 +94,20 @@ def summary(reports: list[NotebookReport]) -> str:
 
 
 def _cell_name(cells: list[Any], index: int) -> str:
-    number = sum(1 for c in cells[: index + 1] if c.get("cell_type") == "code")
+    """A cell as a student finds it in JupyterLab: its first line and the heading above it."""
     first = next((line.strip() for line in source(cells[index]).splitlines() if line.strip()), "")
     if len(first) > 50:
         first = first[:47] + "..."
-    return f"code cell {number} ({first!r})"
+    heading = next((source(c).strip().splitlines()[0].lstrip("#").strip() for c in reversed(cells[:index])
+                    if c.get("cell_type") == "markdown" and source(c).lstrip().startswith("#")), "")
+    return f"the cell {first!r}" + (f" under {heading!r}" if heading else " at the top")
 
 
 def _error_of(cell: Any) -> str | None:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+            evalue = re.sub(r"\(\d+\.py, line (\d+)\)", r"(line \1)", output.get("evalue", ""))
+            return f"{output.get('ename', 'Error')}: {evalue}".strip()
     return None
 
 
@@ -212,7 +222,10 @@ def _report(path: Path, cells: list[Any], exercises: list[Any], records: dict[in
             window = [i for i in errors if previous_check < i <= ex.check_cell]
             earlier = [i for i in errors if i <= ex.check_cell]
             culprit = (window or earlier or [None])[0]
-        if culprit is not None:
+        if culprit is not None and culprit not in exercise_cells:
+            message = f"did not run: {_cell_name(cells, culprit)} raised an error before it"
+            report.exercises.append(ExerciseResult(ex.label, "failed", message))
+        elif culprit is not None:
             message = f"{_cell_name(cells, culprit)} raised {errors[culprit]}"
             report.exercises.append(ExerciseResult(ex.label, "failed", message))
         elif died is not None and died <= ex.check_cell:
@@ -224,7 +237,7 @@ def _report(path: Path, cells: list[Any], exercises: list[Any], records: dict[in
         else:
             last = own[-1]
             status = last.get("status") if last.get("status") in STATUSES else "failed"
-            message = last.get("message", "").removeprefix(f"{ex.label}: ")
+            message = last.get("message", "") if status in ("wrong", "failed") else ""
             report.exercises.append(ExerciseResult(ex.label, status, message))
         previous_check = ex.check_cell
     for index, error in errors.items():

@@ -10,6 +10,7 @@ to it. Executing it (so that it is committed with outputs) is ``tasks.py``'s nex
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
 import nbformat
@@ -56,17 +57,30 @@ _md = nbformat.v4.new_markdown_cell
 _code = nbformat.v4.new_code_cell
 
 
+def colab_setup() -> str:
+    """The set-up cell's text (``templates/colab_setup.py``): a new notebook's first code cell.
+
+    It imports reglab and calls ``reglab.setup()``; before that, on a hosted kernel (Colab:
+    ``google.colab`` importable) where reglab is missing, it installs reglab with pip from
+    ``REGLAB_INSTALL_SOURCE`` (default: the workbook's GitHub repository).
+    """
+    template = resources.files("reglab.classroom").joinpath("templates", "colab_setup.py")
+    return template.read_text(encoding="utf-8").rstrip("\n")
+
+
 def _template_cells(number: int, topic: str) -> list[dict]:
     """The cells of a new notebook: every part of the template, ready to be filled in."""
     title = topic.replace("_", " ")
-    label = "Exercise 1: keras l2 of a 2x2 matrix"
+    label = f"Exercise 1: keras l2 of a 2x2 matrix ({topic})"  # labels are unique in the workbook
     return [
         _md(f"# {number:02d} · {title.capitalize()}\n\n"
             "**Goal.** Say in two lines what the student can do after this notebook.\n\n"
-            "Thread answers: which answers of the thread this notebook covers "
-            "(https://stackoverflow.com/questions/37107223)."),
-        _code("import reglab\n\nreglab.setup()"),
-        _code("import keras\nimport numpy as np\n\nimport reglab.checks\nimport reglab.penalties"),
+            "Thread answers: which answers of "
+            "[the thread](https://stackoverflow.com/questions/37107223) this notebook covers.\n\n"
+            "**Time:** about 45 minutes of class work for the core; no appendices."),
+        _code(colab_setup()),
+        _code("import keras\nimport numpy as np\n\nimport reglab.checks\nimport reglab.classroom.key\n"
+              "import reglab.penalties"),
         _md("## 1. The snippet as written\n\nQuote it exactly from the thread, in a markdown "
             "code block, and credit its answer.\n\n```python\n# the snippet, as written\n```"),
         _md("## 2. The same code running today\n\nThe teaching lines stay here, in the notebook."),
@@ -81,15 +95,18 @@ def _template_cells(number: int, topic: str) -> list[dict]:
             "fixed."),
         _md("## 5. What to use today\n\nThe Keras 3 way, in a few lines."),
         _md("## Exercises\n\n**Exercise 1.** What does `keras.regularizers.L2(0.01)` give for "
-            "`[[1, 2], [3, 4]]`? Set `answer` to the number."),
+            "`[[1.5, -2], [3, 0.25]]`? Set `answer` to the number."),
         _code("answer = None  # your answer: a number"),
-        _code(f"reglab.checks.check_close(\"{label}\", answer,\n"
-              "                          0.01 * float(np.sum(np.square([[1.0, 2.0], [3.0, 4.0]]))),\n"
-              "                          hint=\"Keras' L2 has no factor 1/2.\")"),
-        _md("## Solutions"),
-        _code("answer = float(keras.regularizers.L2(0.01)(np.array([[1.0, 2.0], [3.0, 4.0]])))\n"
-              f"reglab.checks.check_close(\"{label}\", answer,\n"
-              "                          0.01 * float(np.sum(np.square([[1.0, 2.0], [3.0, 4.0]]))))"),
+        _code(f"reglab.checks.check(\"{label}\", answer)"),
+        _md("## Solutions\n\nThe Solutions are the answer key: `key.declare` records each answer, "
+            "its tolerance, hints that grow with each wrong attempt and the known mistakes "
+            "(`python3 tasks.py notebooks` stores them); the student edition has none of it."),
+        _code("answer = float(keras.regularizers.L2(0.01)(np.array([[1.5, -2.0], [3.0, 0.25]])))\n"
+              f"reglab.classroom.key.declare(\"{label}\", answer, rtol=1e-5,\n"
+              "    hints=[\"Keras' L2 is the constant times a sum over the entries.\",\n"
+              "           \"Square each entry; no factor 1/2 in Keras.\"],\n"
+              "    wrong={\"half the key: the 1/2 belongs to tf.nn.l2_loss, not Keras\": answer / 2})\n"
+              f"reglab.checks.check(\"{label}\", answer)"),
         _md(f"{NEXT_HEADING}\n\nBack to the map: [00_start_here](00_start_here.ipynb)."),
     ]
 

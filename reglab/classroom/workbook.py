@@ -6,14 +6,14 @@ Every notebook follows the template of CONTRIBUTING.md. The parts that the class
     ## Exercises                              markdown heading
     <prompt>                                  markdown
     answer = None  # ...                      the exercise cell (the student's code goes here)
-    checks.check_close("Exercise 1: ...", answer, expected, ...)     the check cell
+    reglab.checks.check("Exercise 1: ...", answer)     the check cell (or check_that)
     ...                                       (one prompt, exercise cell, check cell per exercise)
     ## Solutions                              markdown heading
-    answer = ...; checks.check_close("Exercise 1: ...", answer, ...)  one cell per exercise
+    answer = ...; key.declare("Exercise 1: ...", answer, ...); checks.check(...)  one per exercise
     ## Next                                   markdown: the link to the next notebook, last cell
 
 An exercise is found by its check cell: a code cell that does not assign ``answer`` and calls
-``checks.check_*`` or ``reglab.checks.check_*`` with a string literal as first argument, the
+``checks.check``/``check_that`` (or ``reglab.checks...``) with a string literal as first argument, the
 exercise's label. Its exercise cell is the nearest code cell above that assigns ``answer``.
 
 Notebooks are read with ``nbformat`` (``read_notebook``); the functions that take a notebook
@@ -124,8 +124,8 @@ def solutions_range(nb: dict) -> range:
 
 @validated(code=Text(empty=True))
 def exercise_labels(code: str) -> list[str]:
-    """The exercise labels in ``code``: the string literals that start its ``checks.check_*``
-    calls (``checks.check_close("Exercise 1: ...", answer, ...)``), in order of appearance.
+    """The exercise labels in ``code``: the string literals that start its ``checks.check`` and
+    ``checks.check_that`` calls (``checks.check("Exercise 1: ...", answer)``), in order.
 
     Code that does not parse (a student's half-written cell) has no labels.
     """
@@ -142,7 +142,7 @@ def exercise_labels(code: str) -> list[str]:
         is_checks = (isinstance(owner, ast.Name) and owner.id == "checks") or (
             isinstance(owner, ast.Attribute) and owner.attr == "checks"
         )
-        if is_checks and func.attr.startswith("check_") and node.args:
+        if is_checks and (func.attr == "check" or func.attr.startswith("check_")) and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 labels.append((node.lineno, node.col_offset, first.value))

@@ -73,7 +73,8 @@ def add_advice(report: Report, intended_keras_l2: float | None = None) -> None:
         "DECAY_AND_L2_ON_SAME_WEIGHTS": "both an L2 penalty and the optimizer's weight decay act on {}: "
                                         "choose one.",
         "L2_BEFORE_BATCHNORM": "BatchNormalization reads only the output of {}: scaling these kernels does "
-                               "not change the function (up to the normalization's epsilon), so their L2 "
+                               "not change the function in training mode (batch statistics, up to the "
+                               "normalization's epsilon), so their L2 "
                                "penalty or decay does not limit what the network computes; it keeps the "
                                "weights small, which raises the effective learning rate (van Laarhoven "
                                "2017). That is still useful (it is part of the published ResNet recipe): "

@@ -87,9 +87,10 @@ def inspect_graph(graph: Any, *, loss: Any = None, session: Any = None, feed_dic
         report.findings.append(finding(
             "WEIGHTS_IN_REG_COLLECTION",
             f"REGULARIZATION_LOSSES holds weights, not penalties: {', '.join(weights)}; "
-            "get_regularization_loss() fails on them or adds them raw. Answer 1 meant GraphKeys.WEIGHTS: "
-            "add the weights there, and tf_slim.apply_regularization(regularizer) (no list) penalizes that "
-            "collection; or let a regularizer file its penalty (get_variable(regularizer=))."))
+            "get_regularization_loss() fails on them or adds them raw. Answer 1's intent is cut off in the "
+            "thread; one reading that works: add the weights to GraphKeys.WEIGHTS, and "
+            "tf_slim.apply_regularization(regularizer) (no list) penalizes that collection; or let a "
+            "regularizer file its penalty (get_variable(regularizer=))."))
     atoms = _atoms(graph)
     by_var = {v.op.name: v for v in variables}
     loss_coef: dict[str, float | None] = {}

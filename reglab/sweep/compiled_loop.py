@@ -131,11 +131,15 @@ def restart(model: Any, optimizer: Any, weights: Sequence[np.ndarray], seed: int
 
     Sets the model's weights, resets the optimizer (``reglab.optimizers.reset_optimizer``: its
     slots and step count, not its learning rate) and restarts every
-    ``keras.random.SeedGenerator`` of the model's layers (dropout, noise) at ``[seed, 0]``.
+    ``keras.random.SeedGenerator`` of the model's layers (dropout, noise), the ``k``-th at
+    ``[SeedSequence([seed, k]).generate_state(1)[0] % 2**31, 0]``: one stream per generator.
     The variables stay the same objects, so a compiled epoch keeps working.
     """
     model.set_weights(weights)
     reset_optimizer(optimizer)
-    for layer in model._flatten_layers(include_self=False):
-        for generator in getattr(layer, "_seed_generators", []) or []:
-            generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
+    generators = [generator for layer in model._flatten_layers(include_self=False)
+                  for generator in getattr(layer, "_seed_generators", []) or []]
+    for index, generator in enumerate(generators):
+        # one stream per generator: two Dropout layers must not draw the same masks
+        start = np.random.SeedSequence([seed, index]).generate_state(1)[0] % 2**31
+        generator.state.assign(np.array([start, 0], dtype=generator.state.dtype))
