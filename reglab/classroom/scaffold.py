@@ -77,7 +77,7 @@ def _template_cells(number: int, topic: str) -> list[dict]:
             "**Goal.** Say in two lines what the student can do after this notebook.\n\n"
             "Thread answers: which answers of "
             "[the thread](https://stackoverflow.com/questions/37107223) this notebook covers.\n\n"
-            "**Time:** about 45 minutes of class work for the core; no appendices."),
+            f"**Time:** about {TEMPLATE_TIME[0]} minutes of class work for the core; no appendices."),
         _code(colab_setup()),
         _code("import keras\nimport numpy as np\n\nimport reglab.checks\nimport reglab.classroom.key\n"
               "import reglab.penalties"),
@@ -124,6 +124,23 @@ def _add_map_row(text: str, name: str, what: str) -> str:
     return text[:line_end] + row + text[line_end:]
 
 
+#: The last row of 00's course table: ``| | **total** | **710** | **235** |``.
+COURSE_TOTAL = re.compile(r"^\| \| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|$", re.M)
+#: The template's stated time (its first cell), in minutes of core and of appendices.
+TEMPLATE_TIME = (45, 0)
+
+
+def _add_course_row(text: str, number: int, name: str) -> str:
+    """Add ``| meeting | [NN](name.ipynb) | 45 | — |`` before the total and add 45 to the total."""
+    total = COURSE_TOTAL.search(text)
+    meetings = re.findall(r"^\| (\d+) \| \[\d\d\]", text, re.M)
+    meeting = int(meetings[-1]) + 1 if meetings else 1
+    core, appendices = TEMPLATE_TIME
+    row = f"| {meeting} | [{number:02d}]({name}.ipynb) | {core} | {appendices or '—'} |\n"
+    new_total = f"| | **total** | **{int(total.group(1)) + core}** | **{int(total.group(2)) + appendices}** |"
+    return text[:total.start()] + row + new_total + text[total.end():]
+
+
 @validated(name=Text(), root=PathLike())
 def create_notebook(name: str, root: Path) -> Path:
     """Create ``notebooks/<name>.ipynb`` in the workbook at ``root`` and put it on the maps.
@@ -147,6 +164,10 @@ def create_notebook(name: str, root: Path) -> Path:
     if map_cell is None:
         raise InvalidParameterError("root: notebooks/00_start_here.ipynb has no map of the notebooks")
     map_cell.source = _add_map_row(source(map_cell), name, what)
+    course = next((c for c in start.cells if c.cell_type == "markdown"
+                   and COURSE_TOTAL.search(source(c))), None)
+    if course is not None:  # 00's full-course table repeats every notebook's stated time
+        course.source = _add_course_row(source(course), number, name)
     last = read_notebook(previous)
     next_cell = next((c for c in reversed(last.cells) if c.cell_type == "markdown"
                       and source(c).lstrip().startswith(NEXT_HEADING)), None)
