@@ -47,7 +47,8 @@ def test_run_follows_the_data_and_compares_without_error():
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x_epoch)
     other = approaches.make_run("keras_loop", 0.0, 1, dataset="toy2d")
     assert run == run and run != other  # no "truth value of an array is ambiguous"
-    assert approaches.make_run(**run.settings()).settings() == run.settings()
+    again = approaches.make_run(**run.settings()).settings()
+    assert again == run.settings()  # exact: the same values passed through
     with pytest.raises(InvalidParameterError, match="weights must have the shapes"):
         run.with_weights(run.weights[:2])
 
